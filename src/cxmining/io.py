@@ -1,0 +1,276 @@
+"""All file I/O: reading exports, column mapping, Parquet datasets, quarantine, atomic writes.
+
+Layout under the processed directory (default ``data/processed``)::
+
+    <kind>/records/period=2026Q3/part-0.parquet   validated records, one file per period
+    <kind>/quarantine/<file>-<sha8>.csv           rejected rows of one source file, with reasons
+    <kind>/ingest_log.csv                         one line per ingest run
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io as _io
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .config import ColumnSpec, Config, normalize_label
+from .schema import ID_COLUMN, arrow_schema, fields
+from .validate import REASON, open_columns, validate_external, validate_internal
+
+DEFAULT_PROCESSED = Path("data/processed")
+ENCODINGS = ("utf-8-sig", "cp1251")  # utf-8-sig also reads plain UTF-8
+REQUIRED = {"external": ("text", "received_at"), "internal": ("department",)}
+
+
+class InputError(ValueError):
+    """An input file that cannot be used; the message is one line naming file, problem and fix."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    source: str
+    kind: str
+    accepted: int
+    already_present: int
+    duplicates_in_file: int
+    quarantined: int
+    quarantine_path: Path | None
+    periods: tuple[str, ...]
+    ignored_columns: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------------- reading
+def read_table(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV (UTF-8, UTF-8 with BOM or cp1251; ``,`` or ``;``), XLSX or Parquet export.
+
+    All CSV cells are read as text so that ids like ``007`` survive; XLSX keeps Excel's types.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, dtype=object, engine="openpyxl")
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix in (".csv", ".txt", ".tsv"):
+            return _read_csv(path, encoding)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every reader error becomes one clear line
+        raise InputError(f"{path}: cannot be read as {suffix[1:].upper()} ({type(exc).__name__}: {exc})") from None
+    raise InputError(f"{path}: unsupported file type {suffix!r}; use .csv, .xlsx or .parquet")
+
+
+def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+    data = path.read_bytes()
+    text = None
+    for enc in ((encoding,) if encoding else ENCODINGS):
+        try:
+            text = data.decode(enc)
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    if text is None:
+        raise InputError(f"{path}: not readable as {' or '.join(ENCODINGS)}; pass --encoding")
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty")
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (";", ",", "\t")}
+    sep = max(counts, key=counts.get) if max(counts.values()) else ","
+    try:
+        return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"{path}: malformed CSV ({exc})") from None
+
+
+def map_columns(df: pd.DataFrame, kind: str, config: Config, source: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """Rename an export's headers onto canonical names.
+
+    Returns the renamed frame (unmatched columns dropped, ``open_*`` kept) and the list of
+    ignored headers. Raises :class:`InputError` naming a missing required column.
+    """
+    specs: list[ColumnSpec] = list(config.columns[kind])
+    if kind == "internal":
+        specs += [q.column for q in config.survey.dimensions] + [q.column for q in config.survey.open_answers]
+    headers = {c: normalize_label(c) for c in df.columns}
+    taken: dict[str, str] = {}  # original header -> canonical
+
+    def claim(spec: ColumnSpec, match) -> None:
+        if spec.name in taken.values():
+            return
+        for original, norm in headers.items():
+            if original not in taken and match(norm):
+                taken[original] = spec.name
+                return
+
+    # Exact names first for every column, then aliases, then fragments: a long header
+    # never steals a column that another field names exactly.
+    for spec in specs:
+        claim(spec, lambda n, s=spec: n == normalize_label(s.name))
+    for spec in specs:
+        for alias in spec.aliases:
+            claim(spec, lambda n, a=normalize_label(alias): n == a)
+    for spec in specs:
+        for frag in spec.contains:
+            claim(spec, lambda n, f=normalize_label(frag): f in n)
+    for original, norm in headers.items():
+        if original not in taken and norm.startswith("open_"):
+            taken[original] = norm
+    mapped = df[[c for c in df.columns if c in taken]].rename(columns=taken)
+    found = ", ".join(map(str, df.columns))
+    for name in REQUIRED[kind]:
+        if name not in mapped:
+            raise InputError(f"{source or 'input'}: missing required column {name!r} (no header matches it; "
+                             f"columns found: {found}); add the header to --mapping")
+    if kind == "internal" and not any(d in mapped for d in config.survey.dimension_keys):
+        raise InputError(f"{source or 'input'}: no survey dimension column found (columns found: {found})")
+    ignored = [str(c) for c in df.columns if c not in taken]
+    return mapped, ignored
+
+
+# --------------------------------------------------------------------------------- writing
+@contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; the result should look like any written file
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    return Path(path)
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = None) -> Path:
+    table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return Path(path)
+
+
+def records_dir(processed: str | Path, kind: str) -> Path:
+    return Path(processed) / kind / "records"
+
+
+def read_records(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external",
+                 periods: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read stored records of one kind (optionally some periods / columns) as one DataFrame."""
+    root = records_dir(processed, kind)
+    files = sorted(root.glob("period=*/part-*.parquet"))
+    if periods is not None:
+        files = [f for f in files if f.parent.name.split("=", 1)[1] in set(periods)]
+    if not files:
+        return pd.DataFrame(columns=columns or [])
+    frames = [pd.read_parquet(f, columns=columns) for f in files]
+    return pd.concat(frames, ignore_index=True)
+
+
+def list_periods(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external") -> list[str]:
+    return sorted(p.name.split("=", 1)[1] for p in records_dir(processed, kind).glob("period=*") if p.is_dir())
+
+
+# --------------------------------------------------------------------------------- ingest
+def ingest(path: str | Path, kind: str, config: Config, processed: str | Path = DEFAULT_PROCESSED,
+           period: str | None = None, encoding: str | None = None, today: date | None = None) -> IngestResult:
+    """Validate an export and add its new rows to the processed dataset.
+
+    Idempotent: rows whose id is already stored with the same content are counted as
+    ``already_present``; an id stored with different content is quarantined. Everything is
+    validated before the first write, and every file is replaced atomically.
+    """
+    if kind not in ID_COLUMN:
+        raise InputError(f"unknown kind {kind!r}; use external or internal")
+    path = Path(path)
+    raw = read_table(path, encoding)
+    mapped, ignored = map_columns(raw, kind, config, source=str(path))
+    if kind == "external":
+        records, rejected, dup_in_file = validate_external(mapped, config, source=path.name, today=today)
+    else:
+        records, rejected, dup_in_file = validate_internal(mapped, config, source=path.name, period=period)
+    id_col = ID_COLUMN[kind]
+
+    stored = read_records(processed, kind, columns=[id_col, "row_hash"])
+    known = dict(zip(stored[id_col], stored["row_hash"])) if len(stored) else {}
+    seen = records[id_col].map(known.get)
+    present = seen.notna() & (seen == records["row_hash"])
+    conflict = seen.notna() & ~present
+    conflict_ids = set(records.loc[conflict, id_col])
+    new = records[~present & ~conflict]
+
+    # Quarantine rows keep their original values and headers, so a fixed file can be re-ingested.
+    bad_rows = raw.loc[rejected.index].astype(object)
+    bad_rows.insert(0, REASON, rejected[REASON])
+    if conflict_ids:
+        extra = _rows_for_ids(raw, mapped, id_col, conflict_ids)
+        extra.insert(0, REASON, f"{id_col} already ingested with different content")
+        bad_rows = pd.concat([bad_rows, extra])
+    bad_rows.insert(1, "source_row", [int(i) + 2 for i in bad_rows.index])  # header is line 1
+    quarantine_path = None
+    qdir = Path(processed) / kind / "quarantine"
+    qname = f"{path.stem}-{hashlib.sha256(path.read_bytes()).hexdigest()[:8]}.csv"
+    if len(bad_rows):
+        quarantine_path = write_csv(bad_rows.sort_values("source_row"), qdir / qname)
+    elif (qdir / qname).exists():
+        (qdir / qname).unlink()
+
+    extra_open = tuple(c for c in open_columns(mapped, config) if c not in [q.key for q in config.survey.open_answers])
+    schema = arrow_schema(kind, config, extra_open)
+    for p, part in new.groupby("period", sort=True):
+        target = records_dir(processed, kind) / f"period={p}" / "part-0.parquet"
+        merged = part
+        if target.exists():
+            merged = pd.concat([pd.read_parquet(target), part], ignore_index=True)
+        merged = merged.reindex(columns=schema.names)
+        write_parquet(merged.sort_values(id_col, kind="stable"), target, schema=schema)
+
+    result = IngestResult(str(path), kind, len(new), int(present.sum()), dup_in_file, len(bad_rows),
+                          quarantine_path, tuple(sorted(new["period"].unique())), tuple(ignored))
+    _append_log(Path(processed) / kind / "ingest_log.csv", result)
+    return result
+
+
+def _rows_for_ids(raw, mapped, id_col, ids) -> pd.DataFrame:
+    if id_col not in mapped:
+        return raw.iloc[0:0].astype(object)
+    keys = mapped[id_col].map(lambda v: None if pd.isna(v) else str(v).strip())
+    return raw[keys.isin(ids)].astype(object)
+
+
+def _append_log(path: Path, result: IngestResult) -> None:
+    row = pd.DataFrame([{
+        "ingested_at": datetime.now().isoformat(timespec="seconds"), "source": result.source,
+        "accepted": result.accepted, "already_present": result.already_present,
+        "duplicates_in_file": result.duplicates_in_file, "quarantined": result.quarantined,
+        "periods": " ".join(result.periods),
+    }])
+    if path.exists():
+        row = pd.concat([pd.read_csv(path, dtype=str), row.astype(str)], ignore_index=True)
+    write_csv(row, path)
+
+
+def expected_columns(kind: str, config: Config) -> list[str]:
+    """Canonical column names of a stored record of ``kind``."""
+    return [f.name for f in fields(kind, config)]

@@ -1,0 +1,86 @@
+import dataclasses
+
+import pytest
+
+from cxmining.config import ConfigError, load_config, merge, normalize_label
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("  Текст  обращения: ", "текст обращения"),
+    ("Дата\u00a0обращения", "дата обращения"),
+    ("«Полностью удовлетворён»", "полностью удовлетворен"),
+    (None, ""),
+    (float("nan"), ""),
+])
+def test_normalize_label(raw, expected):
+    assert normalize_label(raw) == expected
+
+
+def test_default_config_has_programme_vocabularies(config):
+    assert len(config.client_types.names) == 8
+    assert config.client_types.canonical("ИП") == "индивидуальный предприниматель"
+    assert config.client_types.canonical("физическое лицо") == "гражданин РФ"
+    assert config.channels.canonical("Госуслуги") == "портал"
+    assert len(config.survey.dimensions) == 10 and config.survey.dimension_keys[-1] == "overall"
+    assert config.survey.min_group == 5
+    assert config.survey.likert_scale["полностью удовлетворен"] == 5
+
+
+def test_config_is_frozen(config):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.survey = None
+    with pytest.raises(TypeError):
+        config.survey.likert_scale["x"] = 1
+
+
+def test_partial_user_file_merges_onto_defaults(tmp_path):
+    user = tmp_path / "my.yaml"
+    user.write_text("survey:\n  min_group: 10\n", encoding="utf-8")
+    cfg = load_config(user)
+    assert cfg.survey.min_group == 10
+    assert len(cfg.survey.dimensions) == 10  # untouched keys keep their defaults
+    assert cfg.source == str(user)
+    assert cfg.fingerprint != load_config().fingerprint
+    assert "min_group: 10" in cfg.to_yaml()
+
+
+def test_dumped_config_round_trips(tmp_path, config):
+    path = tmp_path / "copy.yaml"
+    path.write_text(config.to_yaml(), encoding="utf-8")
+    assert load_config(path).fingerprint == config.fingerprint
+
+
+def test_unknown_section_is_named(tmp_path):
+    user = tmp_path / "typo.yaml"
+    user.write_text("surway:\n  min_group: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"typo.yaml: unknown section\(s\) \['surway'\]"):
+        load_config(user)
+
+
+def test_invalid_values_are_rejected(tmp_path):
+    user = tmp_path / "bad.yaml"
+    user.write_text("survey:\n  likert:\n    scale: {'отлично': 7}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="1..5"):
+        load_config(user)
+
+
+def test_mapping_file_flat_and_per_kind(tmp_path):
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("text: Комментарий жителя\ninternal:\n  department: [Отдел/сектор]\n", encoding="utf-8")
+    cfg = load_config(mapping=mapping)
+    ext = {c.name: c for c in cfg.columns["external"]}
+    assert ext["text"].aliases[0] == "Комментарий жителя"
+    assert "текст обращения" in ext["text"].aliases  # defaults kept after the user's headers
+    intl = {c.name: c for c in cfg.columns["internal"]}
+    assert intl["department"].aliases[0] == "Отдел/сектор"
+
+
+def test_mapping_file_unknown_column(tmp_path):
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("external:\n  txet: Комментарий\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown external column 'txet'"):
+        load_config(mapping=mapping)
+
+
+def test_merge_replaces_lists_and_merges_dicts():
+    assert merge({"a": {"b": 1, "c": [1, 2]}}, {"a": {"c": [3]}}) == {"a": {"b": 1, "c": [3]}}
