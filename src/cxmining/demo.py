@@ -185,7 +185,7 @@ def plan_prevalence(corpus: dict, rng: np.random.Generator) -> pd.DataFrame:
         pains = proc["pains"]
         new_one = int(rng.integers(len(pains)))  # appears only in the second quarter
         for j, pain in enumerate(pains):
-            base = rng.uniform(0.10, 0.32) if pain["kind"] == "problem" else rng.uniform(0.06, 0.18)
+            base = rng.uniform(0.10, 0.32) if pain["kind"] == "problem" else rng.uniform(0.08, 0.22)
             factor = rng.choice([0.4, 0.7, 1.0, 1.0, 1.6, 2.0])
             second = min(base * factor, 0.5)
             first = 0.0 if j == new_one and proc["key"] in ("improvement", "e_services", "kindergarten") else base
@@ -223,17 +223,17 @@ def generate_external(corpus: dict, people: dict, n: int, rng: np.random.Generat
         if rng.random() < 0.08:
             units.append(("other", None, w.sentence(w.pick(corpus["introductions"]), pii)))
         if rng.random() < 0.45:
-            units.append(("other", None, w.sentence(w.pick(proc["context"]), pii, 0.3)))
+            units.append(("other", None, w.sentence(w.pick(proc["context"]), pii, 0.15)))
         body = []
         for pain, kind in drawn:
-            body.append((kind, pain, w.sentence(w.pick(pains[pain]["templates"]), pii, 0.3)))
+            body.append((kind, pain, w.sentence(w.pick(pains[pain]["templates"]), pii, 0.15)))
         if not drawn:
             if rng.random() < 0.75:
-                body.append(("praise", None, w.sentence(w.pick(proc["praise"] + corpus["generic_praise"]), pii, 0.2)))
+                body.append(("praise", None, w.sentence(w.pick(proc["praise"] + corpus["generic_praise"]), pii, 0.1)))
             else:
-                body.append(("other", None, w.sentence(w.pick(corpus["generic_other"]), pii, 0.2)))
+                body.append(("other", None, w.sentence(w.pick(corpus["generic_other"]), pii, 0.1)))
         elif rng.random() < 0.15:  # praise with a reservation: mixed answers
-            body.append(("praise", None, w.sentence(w.pick(proc["praise"]), pii, 0.2)))
+            body.append(("praise", None, w.sentence(w.pick(proc["praise"]), pii, 0.1)))
         order = rng.permutation(len(body))
         units += [body[i] for i in order]
         if rng.random() < (0.4 if channel == "электронная почта" else 0.04):
@@ -315,15 +315,15 @@ def generate_internal(corpus: dict, people: dict, n: int, rng: np.random.Generat
                     spec = internal["dimensions"][dim]
                     if scores[dim] <= 2 and rng.random() < 0.55:
                         pain = w.pick([p for p in spec["pains"] if p["kind"] == "problem"] or spec["pains"])
-                        problems.append(w.sentence(w.pick(pain["templates"]), pii, 0.2))
+                        problems.append(w.sentence(w.pick(pain["templates"]), pii, 0.1))
                         pains.append(f"{dim}.{pain['key']}")
                     needs = [p for p in spec["pains"] if p["kind"] == "need"]
                     if needs and scores[dim] <= 3 and rng.random() < 0.12:
                         pain = w.pick(needs)
-                        suggestions.append(w.sentence(w.pick(pain["templates"]), pii, 0.2))
+                        suggestions.append(w.sentence(w.pick(pain["templates"]), pii, 0.1))
                         pains.append(f"{dim}.{pain['key']}")
                     if scores[dim] == 5 and rng.random() < 0.06:
-                        suggestions.append(w.sentence(w.pick(spec["praise"]), pii, 0.2))
+                        suggestions.append(w.sentence(w.pick(spec["praise"]), pii, 0.1))
                 answers = {k: (LIKERT_WORDS[s] if rng.random() > 0.03 else "Затрудняюсь ответить")
                            for k, s in scores.items()}
                 rows.append({"period": f"{wave + 2} квартал 2026", "department": dept,
