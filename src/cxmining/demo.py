@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from .config import DATA_DIR
-from .io import atomic_path, write_csv
+from .io import write_csv
 
 CORPUS_PATH = DATA_DIR / "demo_corpus.yaml"
 PEOPLE_PATH = DATA_DIR / "demo_people.yaml"
@@ -69,6 +69,8 @@ SURVEY_PLAN = {  # dimension: (mean in first wave, change in second wave, driver
 }
 EXTERNAL_DEFECTS = (("text", "<p>&nbsp;</p>", "empty text"), ("rating", "10", "rating 10 out of range 1–5"),
                     ("received_at", "31.06.2026", "unparseable received_at '31.06.2026'"))
+# Chance that a sentence gets one typo: pain and context sentences, and the others.
+TYPO_MAIN, TYPO_SIDE = 0.15, 0.1
 TINY_DEPARTMENT_SIZE = 3  # one department stays under the anonymity threshold in every wave
 _WORD = re.compile(r"[А-Яа-яЁё]{5,}")
 _SLOT = re.compile(r"\{(\w+)\}")
@@ -129,7 +131,7 @@ class Writer:
         self.people = People(people, corpus["slots"], rng)
 
     def pick(self, items):
-        return items[int(self.rng.integers(len(items)))]
+        return self.people.pick(items)
 
     def sentence(self, template: str, pii: list, typo_rate: float = 0.0) -> str:
         text = _SLOT.sub(lambda m: m.group(0) if m.group(1) in PII_SLOTS else self.pick(self.slots[m.group(1)]),
@@ -223,17 +225,17 @@ def generate_external(corpus: dict, people: dict, n: int, rng: np.random.Generat
         if rng.random() < 0.08:
             units.append(("other", None, w.sentence(w.pick(corpus["introductions"]), pii)))
         if rng.random() < 0.45:
-            units.append(("other", None, w.sentence(w.pick(proc["context"]), pii, 0.15)))
+            units.append(("other", None, w.sentence(w.pick(proc["context"]), pii, TYPO_MAIN)))
         body = []
         for pain, kind in drawn:
-            body.append((kind, pain, w.sentence(w.pick(pains[pain]["templates"]), pii, 0.15)))
+            body.append((kind, pain, w.sentence(w.pick(pains[pain]["templates"]), pii, TYPO_MAIN)))
         if not drawn:
             if rng.random() < 0.75:
-                body.append(("praise", None, w.sentence(w.pick(proc["praise"] + corpus["generic_praise"]), pii, 0.1)))
+                body.append(("praise", None, w.sentence(w.pick(proc["praise"] + corpus["generic_praise"]), pii, TYPO_SIDE)))
             else:
-                body.append(("other", None, w.sentence(w.pick(corpus["generic_other"]), pii, 0.1)))
+                body.append(("other", None, w.sentence(w.pick(corpus["generic_other"]), pii, TYPO_SIDE)))
         elif rng.random() < 0.15:  # praise with a reservation: mixed answers
-            body.append(("praise", None, w.sentence(w.pick(proc["praise"]), pii, 0.1)))
+            body.append(("praise", None, w.sentence(w.pick(proc["praise"]), pii, TYPO_SIDE)))
         order = rng.permutation(len(body))
         units += [body[i] for i in order]
         if rng.random() < (0.4 if channel == "электронная почта" else 0.04):
@@ -315,15 +317,15 @@ def generate_internal(corpus: dict, people: dict, n: int, rng: np.random.Generat
                     spec = internal["dimensions"][dim]
                     if scores[dim] <= 2 and rng.random() < 0.55:
                         pain = w.pick([p for p in spec["pains"] if p["kind"] == "problem"] or spec["pains"])
-                        problems.append(w.sentence(w.pick(pain["templates"]), pii, 0.1))
+                        problems.append(w.sentence(w.pick(pain["templates"]), pii, TYPO_SIDE))
                         pains.append(f"{dim}.{pain['key']}")
                     needs = [p for p in spec["pains"] if p["kind"] == "need"]
                     if needs and scores[dim] <= 3 and rng.random() < 0.12:
                         pain = w.pick(needs)
-                        suggestions.append(w.sentence(w.pick(pain["templates"]), pii, 0.1))
+                        suggestions.append(w.sentence(w.pick(pain["templates"]), pii, TYPO_SIDE))
                         pains.append(f"{dim}.{pain['key']}")
                     if scores[dim] == 5 and rng.random() < 0.06:
-                        suggestions.append(w.sentence(w.pick(spec["praise"]), pii, 0.1))
+                        suggestions.append(w.sentence(w.pick(spec["praise"]), pii, TYPO_SIDE))
                 answers = {k: (LIKERT_WORDS[s] if rng.random() > 0.03 else "Затрудняюсь ответить")
                            for k, s in scores.items()}
                 rows.append({"period": f"{wave + 2} квартал 2026", "department": dept,
@@ -355,12 +357,8 @@ def write_demo(out: str | Path, seed: int = 0, n_external: int = 3000, n_interna
     export, truth, planted = generate_external(corpus, people, n_external, ext_rng)
     survey, survey_truth, survey_planted = generate_internal(corpus, people, n_internal, int_rng)
     out = Path(out)
-    paths = []
     # The external export mimics a portal export: UTF-8, `;`-separated, Russian headers.
-    ext_path = out / EXTERNAL_FILE
-    with atomic_path(ext_path) as tmp:
-        export.to_csv(tmp, sep=";", index=False, encoding="utf-8", lineterminator="\n")
-    paths.append(ext_path)
+    paths = [write_csv(export, out / EXTERNAL_FILE, sep=";")]
     for frame, name in ((survey, INTERNAL_FILE), (truth, EXTERNAL_TRUTH), (planted, PLANTED_EXTERNAL),
                         (survey_truth, INTERNAL_TRUTH), (survey_planted, PLANTED_INTERNAL)):
         paths.append(write_csv(frame, out / name))

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .config import ColumnSpec, Config, normalize_label
-from .schema import ID_COLUMN, arrow_schema, fields
+from .schema import ID_COLUMN, arrow_schema
 from .validate import REASON, open_columns, validate_external, validate_internal
 
 DEFAULT_PROCESSED = Path("data/processed")
@@ -158,9 +158,9 @@ def atomic_path(path: str | Path):
             os.unlink(tmp)
 
 
-def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+def write_csv(df: pd.DataFrame, path: str | Path, sep: str = ",") -> Path:
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        df.to_csv(tmp, sep=sep, index=False, encoding="utf-8", lineterminator="\n")
     return Path(path)
 
 
@@ -270,7 +270,3 @@ def _append_log(path: Path, result: IngestResult) -> None:
         row = pd.concat([pd.read_csv(path, dtype=str), row.astype(str)], ignore_index=True)
     write_csv(row, path)
 
-
-def expected_columns(kind: str, config: Config) -> list[str]:
-    """Canonical column names of a stored record of ``kind``."""
-    return [f.name for f in fields(kind, config)]

@@ -35,6 +35,11 @@ def apply(values: pd.Series, fn) -> pd.Series:
     return pd.Series([fn(v) for v in values], index=values.index, dtype=object)
 
 
+def _column(raw: pd.DataFrame, name: str) -> pd.Series:
+    """A mapped column as objects, or an all-empty column when the export lacks it."""
+    return raw[name].astype(object) if name in raw else pd.Series(None, index=raw.index, dtype=object)
+
+
 def is_blank(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or \
         (isinstance(value, str) and not value.strip())
@@ -132,7 +137,7 @@ def validate_external(raw: pd.DataFrame, config: Config, source: str = "", today
         Number of identical repeats (same id and content) dropped from ``records``.
     """
     today = today or date.today()
-    col = lambda name: raw[name].astype(object) if name in raw else pd.Series(None, index=raw.index, dtype=object)  # noqa: E731
+    col = lambda name: _column(raw, name)  # noqa: E731
     reasons: dict = {i: [] for i in raw.index}
 
     text = apply(col("text"), lambda v: None if is_blank(v) else str(v).strip())
@@ -214,7 +219,7 @@ def validate_internal(raw: pd.DataFrame, config: Config, source: str = "", perio
     ``period`` (e.g. from ``cxmining ingest --period``) fills rows whose export has neither a
     period nor a submission date.
     """
-    col = lambda name: raw[name].astype(object) if name in raw else pd.Series(None, index=raw.index, dtype=object)  # noqa: E731
+    col = lambda name: _column(raw, name)  # noqa: E731
     reasons: dict = {i: [] for i in raw.index}
     default_period = parse_period(period) if period else None
     if period and default_period is None:
