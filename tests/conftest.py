@@ -21,3 +21,26 @@ def run_cli(tmp_path):
         return subprocess.run([sys.executable, "-m", "cxmining", *map(str, args)], cwd=cwd or tmp_path,
                               capture_output=True, text=True, timeout=600)
     return run
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The project's spaCy pipeline (razdel + slovnet + pymorphy3), loaded once per test session."""
+    from cxmining.nlp import build_nlp
+
+    return build_nlp()
+
+
+@pytest.fixture(scope="session")
+def masker(config):
+    from cxmining.nlp import load_ner, load_pymorphy
+    from cxmining.privacy import Masker
+
+    return Masker(config.text, ner=load_ner(), morph=load_pymorphy())
+
+
+@pytest.fixture(scope="session")
+def pipeline(config, nlp, masker):
+    from cxmining.preprocess import TextPipeline
+
+    return TextPipeline(config, nlp=nlp, masker=masker)

@@ -2,7 +2,7 @@ import pytest
 
 from tests.test_io import GOOD_BAD
 
-SUBCOMMANDS = ["ingest", "demo-data", "demo", "config"]
+SUBCOMMANDS = ["ingest", "preprocess", "demo-data", "demo", "config"]
 
 
 def test_top_level_help_lists_every_subcommand(run_cli):
@@ -51,3 +51,41 @@ def test_config_dump_is_a_loadable_copy(tmp_path, run_cli):
     assert res.returncode == 0
     text = (tmp_path / "my.yaml").read_text(encoding="utf-8")
     assert "min_group: 5" in text and "Текст обращения".lower() in text
+
+
+def test_preprocess_writes_masked_units_and_skips_up_to_date_periods(tmp_path, run_cli):
+    import json
+
+    import pandas as pd
+
+    from tests.conftest import ROOT
+
+    demo = ROOT / "data" / "raw" / "demo"
+    feedback = pd.read_csv(demo / "external_feedback.csv", sep=";", dtype=str)
+    truth = pd.read_csv(demo / "external_truth.csv", dtype=str).set_index("response_id")
+    sample = feedback[feedback["Номер обращения"].isin(truth.index[truth["pii"] != "[]"])].head(25)
+    sample.to_csv(tmp_path / "small.csv", sep=";", index=False)
+    assert run_cli("ingest", "small.csv", "--kind", "external", "--processed", "out").returncode == 0
+
+    first = run_cli("preprocess", "--processed", "out", "--kind", "external", "--workers", "1")
+    assert first.returncode == 0, first.stderr
+    assert "units written" in first.stdout
+    units = pd.concat(pd.read_parquet(p) for p in (tmp_path / "out/external/units").glob("period=*/part-0.parquet"))
+    assert set(units["response_id"]) == set(sample["Номер обращения"])
+    joined = "\n".join(units["text_masked"])
+    for rid in sample["Номер обращения"]:
+        for item in json.loads(truth.loc[rid, "pii"]):
+            assert item["value"] not in joined
+
+    second = run_cli("preprocess", "--processed", "out", "--kind", "external", "--workers", "1")
+    assert second.returncode == 0 and "up to date" in second.stdout and "written" not in second.stdout
+    (tmp_path / "c.yaml").write_text("text:\n  stopwords: [дорога]\n", encoding="utf-8")
+    changed = run_cli("preprocess", "--processed", "out", "--kind", "external", "--workers", "1", "--config", "c.yaml")
+    assert "units written" in changed.stdout  # another configuration: recomputed
+    forced = run_cli("preprocess", "--processed", "out", "--kind", "external", "--workers", "1", "--force")
+    assert "units written" in forced.stdout
+
+
+def test_preprocess_rejects_unknown_kind(run_cli):
+    res = run_cli("preprocess", "--kind", "citizens", "--processed", "nowhere")
+    assert res.returncode == 2 and "unknown kind 'citizens'" in res.stderr

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import pandas as pd
 import typer
 
 from . import io
@@ -49,6 +50,57 @@ def _print_ingest(result: io.IngestResult, processed: Path) -> None:
         typer.echo(f"  ignored columns: {', '.join(result.ignored_columns)}")
 
 
+@app.command()
+def preprocess(
+    processed: Path = ProcessedOpt,
+    kind: str = typer.Option("all", "--kind", help="external, internal or all."),
+    workers: int = typer.Option(2, "--workers", help="Worker processes (each loads the models once)."),
+    force: bool = typer.Option(False, "--force", help="Recompute periods whose units are up to date."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Clean, mask and analyse ingested records into the units table (one Parquet file per period)."""
+    cfg = load_config(config)
+    kinds = ("external", "internal") if kind == "all" else (kind,)
+    for k in kinds:
+        if k not in ("external", "internal"):
+            raise ValueError(f"unknown kind {k!r}; use external, internal or all")
+    run_preprocess(processed, kinds, cfg, workers=workers, force=force)
+
+
+def run_preprocess(processed: Path, kinds, cfg, workers: int = 2, force: bool = False) -> None:
+    """Preprocess every stored period whose units file is missing or out of date.
+
+    A units file records the digest of its records file, the configuration fingerprint and the
+    pipeline version; a period is recomputed when any of them differs (or with ``force``).
+    One pool of workers serves all periods.
+    """
+    from . import preprocess as pp
+    from .schema import units_arrow_schema
+
+    pool = None
+    try:
+        for kind in kinds:
+            for period in io.list_periods(processed, kind):
+                source = io.records_path(processed, kind, period)
+                target = io.units_path(processed, kind, period)
+                meta = {"records_sha256": io.file_digest(source), "config": cfg.fingerprint,
+                        "pipeline_version": pp.PIPELINE_VERSION, "kind": kind, "period": period}
+                old = io.units_metadata(target)
+                if not force and old is not None and all(old.get(k) == v for k, v in meta.items()):
+                    typer.echo(f"{target}: up to date ({io.parquet_rows(target)} units)")
+                    continue
+                if pool is None and workers > 1:
+                    pool = pp.worker_pool(cfg, workers)
+                records = pd.read_parquet(source)
+                frames = pp.iter_unit_frames(records, cfg, kind=kind, n_workers=workers, pool=pool)
+                meta["records"] = len(records)
+                rows = io.write_units(frames, target, units_arrow_schema(kind, cfg), meta)
+                typer.echo(f"{target}: {rows} units written from {len(records)} records")
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
 @app.command("demo-data")
 def demo_data(
     out: Path = typer.Option(..., "--out", help="Directory to write the demo files into."),
@@ -68,9 +120,10 @@ def demo_data(
 def demo_job(
     raw: Path = typer.Option(Path("data/raw/demo"), "--raw", help="Demo data directory (generated when missing)."),
     processed: Path = ProcessedOpt,
+    workers: int = typer.Option(2, "--workers", help="Worker processes for the text pipeline."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """The main job on the bundled demo data: generate if missing, then run the pipeline."""
+    """The main job on the bundled demo data: generate if missing, ingest, preprocess."""
     from . import demo
 
     cfg = load_config(config)
@@ -81,6 +134,7 @@ def demo_job(
         _print_ingest(io.ingest(raw / name, kind, cfg, processed=processed), processed)
     records = io.read_records(processed, "external", columns=["period", "process"])
     typer.echo(f"external records by period: {records.groupby('period').size().to_dict()}")
+    run_preprocess(processed, ("external", "internal"), cfg, workers=workers)
     typer.echo(f"output: {Path(processed).resolve()}")
 
 

@@ -98,6 +98,46 @@ class SurveyConfig:
 
 
 @dataclass(frozen=True)
+class TextConfig:
+    """Lexicons of the text pipeline (section ``text``); word lists are lower case, ё = е."""
+
+    greetings: tuple[str, ...]
+    sign_offs: tuple[str, ...]
+    sign_off_tail: int
+    placeholders: Mapping[str, str]
+    street_types: tuple[str, ...]
+    phone_context: tuple[str, ...]
+    not_names: frozenset[str]
+    clause_conjunctions: frozenset[str]
+    subordinators: frozenset[str]
+    predicatives: frozenset[str]
+    stopwords: frozenset[str]
+    keep: frozenset[str]
+    negation_skip: frozenset[str]
+
+
+PII_TYPES = ("name", "phone", "email", "snils", "inn", "passport", "card", "address")
+
+
+def _text_config(t: dict) -> TextConfig:
+    def words(key):
+        return tuple(normalize_label(w) for w in t[key])
+
+    placeholders = dict(t["placeholders"])
+    missing = [k for k in PII_TYPES if not placeholders.get(k)]
+    if missing:
+        raise ValueError(f"text.placeholders lacks {missing}")
+    return TextConfig(
+        greetings=words("greetings"), sign_offs=words("sign_offs"), sign_off_tail=int(t["sign_off_tail"]),
+        placeholders=MappingProxyType(placeholders), street_types=tuple(str(w).lower() for w in t["street_types"]),
+        phone_context=words("phone_context"), not_names=frozenset(words("not_names")),
+        clause_conjunctions=frozenset(words("clause_conjunctions")), subordinators=frozenset(words("subordinators")),
+        predicatives=frozenset(words("predicatives")), stopwords=frozenset(words("stopwords")),
+        keep=frozenset(words("keep")), negation_skip=frozenset(words("negation_skip")),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration. Build it with :func:`load_config`."""
 
@@ -112,6 +152,7 @@ class Config:
     true_words: frozenset[str]
     false_words: frozenset[str]
     survey: SurveyConfig
+    text: TextConfig
     raw: Mapping[str, Any] = field(repr=False)
     source: str = str(DEFAULT_CONFIG_PATH)
 
@@ -258,6 +299,7 @@ def _build(raw: dict, source: str) -> Config:
         true_words=frozenset(normalize_label(w) for w in values["true_words"]),
         false_words=frozenset(normalize_label(w) for w in values["false_words"]),
         survey=survey,
+        text=_text_config(raw["text"]),
         raw=_freeze(raw),
         source=source,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io as _io
+import json
 import os
 import tempfile
 from contextlib import contextmanager
@@ -190,6 +191,75 @@ def read_records(processed: str | Path = DEFAULT_PROCESSED, kind: str = "externa
 
 def list_periods(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external") -> list[str]:
     return sorted(p.name.split("=", 1)[1] for p in records_dir(processed, kind).glob("period=*") if p.is_dir())
+
+
+# --------------------------------------------------------------------------------- units
+UNITS_META_KEY = b"cxmining"
+
+
+def units_path(processed: str | Path, kind: str, period: str) -> Path:
+    return Path(processed) / kind / "units" / f"period={period}" / "part-0.parquet"
+
+
+def records_path(processed: str | Path, kind: str, period: str) -> Path:
+    return records_dir(processed, kind) / f"period={period}" / "part-0.parquet"
+
+
+def file_digest(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def parquet_rows(path: str | Path) -> int:
+    return pq.read_metadata(path).num_rows
+
+
+def units_metadata(path: str | Path) -> dict | None:
+    """The provenance stored in a units file (records digest, configuration, pipeline version)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    meta = pq.read_schema(path).metadata or {}
+    raw = meta.get(UNITS_META_KEY)
+    return json.loads(raw) if raw else None
+
+
+def write_units(frames, path: str | Path, schema: pa.Schema, metadata: dict) -> int:
+    """Stream units DataFrames into one Parquet file (a row group per frame), atomically.
+
+    Returns the number of rows written. ``metadata`` is stored in the file's schema so a later
+    run can tell whether the file is up to date.
+    """
+    schema = schema.with_metadata({UNITS_META_KEY: json.dumps(metadata, ensure_ascii=False).encode("utf-8")})
+    rows = 0
+    with atomic_path(path) as tmp:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for frame in frames:
+                writer.write_table(_to_table(frame, schema))
+                rows += len(frame)
+    return rows
+
+
+def _to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """``frame`` as a table of ``schema``; columns the frame lacks become typed nulls."""
+    present = [f for f in schema if f.name in frame.columns]
+    table = pa.Table.from_pandas(frame[[f.name for f in present]], schema=pa.schema(present), preserve_index=False)
+    arrays = [table.column(f.name) if f.name in frame.columns else pa.nulls(len(frame), f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema.remove_metadata()).replace_schema_metadata(schema.metadata)
+
+
+def read_units(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external",
+               periods: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read the units table of one kind (optionally some periods / columns)."""
+    files = sorted((Path(processed) / kind / "units").glob("period=*/part-*.parquet"))
+    if periods is not None:
+        files = [f for f in files if f.parent.name.split("=", 1)[1] in set(periods)]
+    if not files:
+        return pd.DataFrame(columns=columns or [])
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
 # --------------------------------------------------------------------------------- ingest

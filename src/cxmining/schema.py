@@ -61,6 +61,28 @@ INTERNAL_TAIL = (
     Field("source", "string", False, "Lineage: the file name the row was ingested from."),
     Field("row_hash", "string", False, "Lineage: hash of the row's normalised content (idempotent re-ingest)."),
 )
+# The units table (cxmining.preprocess): one row per sentence or clause of an answer.
+UNITS = (
+    Field("response_id", "string", False, "The answer (`respondent_id` for the internal survey)."),
+    Field("field", "string", False, "The text column the unit comes from: `text`, or an open-answer question."),
+    Field("unit_id", "string", False, "`<response_id>/<field>/<sentence>.<clause>`: unique, traceable to the answer."),
+    Field("sent_idx", "int32", False, "Sentence position in the answer (0-based, after boilerplate removal)."),
+    Field("clause_idx", "int32", False, "Clause position in the sentence (0-based)."),
+    Field("text_masked", "string", False, "The unit's text: cleaned, personal data replaced by `[ФИО]`, `[ТЕЛЕФОН]`, …"),
+    Field("tokens", "list<string>", False, "razdel tokens of `text_masked` (placeholders are one token)."),
+    Field("spaces", "list<bool>", False, "Whether each token is followed by a space."),
+    Field("pos", "list<string>", False, "Universal POS per token (slovnet, corrected by pymorphy3 where it knows better)."),
+    Field("morph", "list<string>", False, "Morphological features per token (`Case=Nom|Number=Sing`)."),
+    Field("lemmas", "list<string>", False, "pymorphy3 lemma per token, chosen with the slovnet POS."),
+    Field("analysis_text", "string", False,
+          "Lemmas (ё→е) without stopwords, numbers, punctuation and placeholders; «не» joined: `не_работать`."),
+    Field("pii", "string", False, "Personal-data types masked in the answer's field, comma-separated (`name,phone`)."),
+)
+UNIT_GROUPING = {
+    "external": ("period", "received_at", "process", "service", "touchpoint", "channel", "client_type",
+                 "is_electronic", "rating"),
+    "internal": ("period", "department", "position_group", "tenure_group"),
+}
 NOT_STATED = "не указано"
 ID_COLUMN = {"external": "response_id", "internal": "respondent_id"}
 KINDS = ("external", "internal")
@@ -87,6 +109,9 @@ def fields(kind: str, config: Config) -> tuple[Field, ...]:
 
 _ARROW = {
     "string": pa.string(),
+    "int32": pa.int32(),
+    "list<string>": pa.list_(pa.string()),
+    "list<bool>": pa.list_(pa.bool_()),
     "datetime64[ns]": pa.timestamp("ns"),
     "boolean": pa.bool_(),
     "Int8": pa.int8(),
@@ -97,6 +122,14 @@ def arrow_schema(kind: str, config: Config, extra_open: tuple[str, ...] = ()) ->
     """The Parquet schema of stored records (fixed types, so partitions always agree)."""
     cols = [pa.field(f.name, _ARROW[f.dtype]) for f in fields(kind, config)]
     cols += [pa.field(name, pa.string()) for name in extra_open]
+    return pa.schema(cols)
+
+
+def units_arrow_schema(kind: str, config: Config) -> pa.Schema:
+    """The Parquet schema of the units table: ``UNITS`` then the record's grouping columns."""
+    by_name = {f.name: f for f in fields(kind, config)}
+    cols = [pa.field(f.name, _ARROW[f.dtype]) for f in UNITS]
+    cols += [pa.field(name, _ARROW[by_name[name].dtype]) for name in UNIT_GROUPING[kind]]
     return pa.schema(cols)
 
 
@@ -129,6 +162,13 @@ def data_contract_markdown(config: Config) -> str:
     ]
     out += [f"| {w} | {s} |" for w, s in sorted(config.survey.likert_scale.items(), key=lambda x: (-x[1], x[0]))]
     out += ["", "Read as *no answer* (stored empty): " + ", ".join(sorted(config.survey.likert_no_answer)) + ".", ""]
+    out += ["## Units (`cxmining preprocess`)", "",
+            "One row per sentence or clause of an answer's text, under "
+            "`data/processed/<kind>/units/period=<P>/part-0.parquet`; then the record's grouping columns "
+            f"(external: {', '.join(UNIT_GROUPING['external'])}; internal: {', '.join(UNIT_GROUPING['internal'])}).",
+            "", "| name | type | meaning |", "|---|---|---|"]
+    out += [f"| `{f.name}` | {f.dtype} | {f.meaning} |" for f in UNITS]
+    out.append("")
     return "\n".join(out)
 
 
