@@ -108,6 +108,7 @@ class TextConfig:
     street_types: tuple[str, ...]
     phone_context: tuple[str, ...]
     not_names: frozenset[str]
+    place_words: frozenset[str]
     clause_conjunctions: frozenset[str]
     subordinators: frozenset[str]
     predicatives: frozenset[str]
@@ -131,6 +132,7 @@ def _text_config(t: dict) -> TextConfig:
         greetings=words("greetings"), sign_offs=words("sign_offs"), sign_off_tail=int(t["sign_off_tail"]),
         placeholders=MappingProxyType(placeholders), street_types=tuple(str(w).lower() for w in t["street_types"]),
         phone_context=words("phone_context"), not_names=frozenset(words("not_names")),
+        place_words=frozenset(words("place_words")),
         clause_conjunctions=frozenset(words("clause_conjunctions")), subordinators=frozenset(words("subordinators")),
         predicatives=frozenset(words("predicatives")), stopwords=frozenset(words("stopwords")),
         keep=frozenset(words("keep")), negation_skip=frozenset(words("negation_skip")),

@@ -26,6 +26,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from .batching import budget_batches
 from .config import TextConfig
 
 NATASHA_DATA = Path(natasha.__file__).parent / "data"
@@ -99,8 +100,9 @@ class RazdelTokenizer:
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
-        words, spaces = [], []
-        pos = 0
+        words: list[str] = []
+        spaces: list[bool] = []
+        pos = prev_end = 0
         pieces = []
         for m in PLACEHOLDER.finditer(text):
             pieces.append((pos, m.start(), False))
@@ -155,8 +157,13 @@ class SlovnetMorph:
 
     def _tag(self, docs: list[Doc]) -> list[Doc]:
         order = sorted((i for i, d in enumerate(docs) if len(d)), key=lambda i: len(docs[i]))
-        markups = self.tagger.map([[t.text for t in docs[i]] for i in order])
-        for i, markup in zip(order, markups):
+        for batch in budget_batches(order, lambda i: len(docs[i])):
+            self._tag_batch(docs, batch)
+        return docs
+
+    def _tag_batch(self, docs: list[Doc], batch: list[int]) -> None:
+        markups = self.tagger.map([[t.text for t in docs[i]] for i in batch])
+        for i, markup in zip(batch, markups):
             doc = docs[i]
             for token, tag in zip(doc, markup.tokens):
                 if PLACEHOLDER.fullmatch(token.text):
@@ -165,7 +172,6 @@ class SlovnetMorph:
                 token.pos_ = tag.pos
                 if tag.feats:
                     token.set_morph("|".join(f"{k}={v}" for k, v in sorted(tag.feats.items())))
-        return docs
 
 
 class Pymorphy3Lemmatizer:

@@ -171,7 +171,7 @@ def iter_unit_frames(records: pd.DataFrame | Iterable[pd.DataFrame], config: Con
         return
     own = pool is None
     pool = pool or worker_pool(config, n_workers)
-    in_flight = 2 * pool._max_workers
+    in_flight = 2 * max(n_workers, 2)
     try:
         pending: deque = deque()
         for chunk in chunks:

@@ -25,11 +25,11 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 import phonenumbers
-from razdel import sentenize
 from stdnum import luhn
 from stdnum.ru import inn as stdnum_inn
 
 from .config import TextConfig
+from .batching import budget_batches
 
 # Lower number = stronger detector.
 PRIORITY = {"email": 0, "context": 1, "card": 2, "phone": 3, "snils": 4, "inn": 5, "passport": 6, "address": 7,
@@ -133,24 +133,26 @@ class Masker:
         self._local_phone = re.compile(
             rf"(?i)(?<![{_LOWER}])(?:{ctx})\.?\s*[:\-]?\s*((?:\d[\s-]?){{4,6}}\d)(?![\d-])")
         self._name_cache: dict[str, tuple[bool, bool, bool, bool]] = {}
+        self._place_words = frozenset(config.street_types) | frozenset(config.place_words)
 
     # ------------------------------------------------------------------ public API
     def find(self, text: str) -> list[Span]:
         """All personal-data spans of ``text``, non-overlapping and sorted."""
         return self.find_many([text])[0]
 
-    def find_many(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Span]]:
+    def find_many(self, texts: Sequence[str]) -> list[list[Span]]:
         """Spans for many texts; slovnet NER runs in batches on the texts that may hold a name."""
         found = [self._pattern_spans(t) for t in texts]
         if self.ner is not None:
-            # NER runs on the sentences that may hold a name, sorted by length so that slovnet's
-            # padded batches waste little; spans are shifted back to text offsets.
-            pieces = [(i, 0, t) for i, t in enumerate(texts) if self._may_hold_name(t)]
-            pieces.sort(key=lambda p: len(p[2]))
-            for (i, offset, sent), markup in zip(pieces, self.ner.map([p[2] for p in pieces])):
-                found[i].extend(Span(s.start + offset, s.end + offset, s.type, s.rule)
-                                for s in self._ner_spans(sent, markup))
-        return [_resolve(spans) for spans in found]
+            # NER runs on whole texts (sentence-level runs missed names that need the context)
+            # that may hold a name, sorted by length so that slovnet's padded batches waste little.
+            gated = sorted((i for i, t in enumerate(texts) if self._may_hold_name(t)), key=lambda i: len(texts[i]))
+            # Budget in characters (~6 per token): long appeals must not make one huge padded batch.
+            for batch in budget_batches(gated, lambda i: len(texts[i]), max_total=36000):
+                for i, markup in zip(batch, self.ner.map([texts[i] for i in batch])):
+                    found[i].extend(self._ner_spans(texts[i], markup))
+        return [_resolve([s for s in spans if s.type != "name" or not self._names_a_place(text, s.start)])
+                for text, spans in zip(texts, found)]
 
     def mask(self, text: str) -> str:
         """``text`` with every personal-data span replaced by its typed placeholder."""
@@ -293,6 +295,14 @@ class Masker:
             if len(self._name_cache) < 200_000:
                 self._name_cache[key] = cached
         return cached
+
+    def _names_a_place(self, text: str, start: int) -> bool:
+        """«ул. Щепкина», «пересечение улиц Ленина», «больница имени Семашко»: a person's name that
+        names a street or an institution is not personal data (a house number makes it an address)."""
+        before = text[max(0, start - 24):start].rstrip(" .,")
+        word = before.rsplit(None, 1)[-1].lower() if before.strip() else ""
+        word = word.rsplit(".", 1)[-1] or word
+        return word in self._place_words
 
     def _common_word(self, word: str) -> bool:
         best = self.morph.parse(word.lower())[0]
