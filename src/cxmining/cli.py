@@ -101,6 +101,84 @@ def run_preprocess(processed: Path, kinds, cfg, workers: int = 2, force: bool = 
             pool.shutdown()
 
 
+pains_app = typer.Typer(no_args_is_help=True, help="Pain detection: problem | need | praise | other.")
+app.add_typer(pains_app, name="pains")
+
+
+@pains_app.command("classify")
+def pains_classify(
+    input: Path = typer.Option(..., "--input", help="CSV/XLSX/Parquet with one answer per row."),
+    text_column: str = typer.Option(..., "--text-column", help="The column with the answers' text."),
+    out: Path = typer.Option(..., "--out", help="Where to write the input with `kind` and `negativity` added."),
+    rating_column: Optional[str] = typer.Option(None, "--rating-column", help="Ratings 1–5: weak evidence."),
+    model: Optional[Path] = typer.Option(None, "--model", help="A model from `cxmining pains train` (default: rules)."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes for the text pipeline."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Add `kind` (most severe unit kind: problem, need, praise, other) and `negativity` to every row."""
+    from . import pains
+    from .preprocess import preprocess_frame
+
+    cfg = load_config(config)
+    table = io.read_table(input)
+    for col in filter(None, (text_column, rating_column)):
+        if col not in table.columns:
+            raise io.InputError(f"{input}: no column {col!r}; columns: {', '.join(map(str, table.columns))}")
+    records = pd.DataFrame({"response_id": [str(i) for i in range(len(table))],
+                            "text": table[text_column].astype(object).to_numpy(), "period": "-"})
+    if rating_column:
+        records["rating"] = pd.to_numeric(table[rating_column], errors="coerce").where(lambda r: r.between(1, 5))
+    classifier = _classifier(cfg, model)
+    units = pains.classify_units(preprocess_frame(records, cfg, n_workers=workers), classifier)
+    answers = pains.answer_kinds(units).set_index("response_id")
+    result = table.copy()
+    result["kind"] = answers["kind"].reindex(records["response_id"]).fillna("other").to_numpy()
+    result["negativity"] = answers["negativity"].reindex(records["response_id"]).fillna(0.0).round(4).to_numpy()
+    io.write_csv(result, out)
+    counts = result["kind"].value_counts().reindex(list(pains.KINDS), fill_value=0)
+    typer.echo(f"{out}: {len(result)} rows; " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+
+
+def _classifier(cfg, model: Optional[Path]):
+    from . import pains
+
+    if model is None:
+        return pains.RuleClassifier(rules=cfg.pains).fit()
+    loaded, fingerprint = io.load_model(model)
+    if fingerprint != cfg.fingerprint:
+        typer.echo(f"warning: {model} was trained with another configuration", err=True)
+    return loaded
+
+
+@pains_app.command("train")
+def pains_train(
+    labels: Path = typer.Option(..., "--labels", help="Labelled units: one unit text and its kind per row."),
+    out: Path = typer.Option(..., "--out", help="Where to save the model (joblib)."),
+    text_column: str = typer.Option("text", "--text-column"),
+    label_column: str = typer.Option("kind", "--label-column"),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Train the optional learned layer (lemma n-grams + rule scores) on an analyst's labelled units."""
+    from . import pains
+    from .preprocess import TextPipeline
+
+    cfg = load_config(config)
+    table = io.read_table(labels)
+    for col in (text_column, label_column):
+        if col not in table.columns:
+            raise io.InputError(f"{labels}: no column {col!r}; columns: {', '.join(map(str, table.columns))}")
+    kinds = table[label_column].astype(str).str.strip().str.lower()
+    bad = [i + 2 for i, k in enumerate(kinds) if k not in pains.KINDS]
+    if bad:
+        raise io.InputError(f"{labels}: rows {bad[:10]} have a {label_column!r} that is not one of "
+                            f"{', '.join(pains.KINDS)}")
+    units = TextPipeline.load(cfg).units(table[text_column].fillna("").astype(str).tolist(), split=False)
+    frame = pd.DataFrame([u[0] if u else pains.EMPTY_UNIT for u in units])
+    model = pains.LearnedClassifier(rules=cfg.pains).fit(frame, kinds.tolist())
+    io.save_model(model, out, cfg)
+    typer.echo(f"{out}: trained on {len(frame)} units ({', '.join(f'{k} {n}' for k, n in kinds.value_counts().items())})")
+
+
 @app.command("demo-data")
 def demo_data(
     out: Path = typer.Option(..., "--out", help="Directory to write the demo files into."),

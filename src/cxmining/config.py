@@ -8,6 +8,7 @@ edits it and passes it to :func:`load_config`; a partial file is merged onto the
 from __future__ import annotations
 
 import copy
+import copyreg
 import hashlib
 import json
 import re
@@ -17,6 +18,13 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 import yaml
+
+def _mapping_proxy(items: dict) -> MappingProxyType:
+    return MappingProxyType(items)
+
+
+# Frozen configurations hold read-only mappings; let them pickle (saved models, worker processes).
+copyreg.pickle(MappingProxyType, lambda m: (_mapping_proxy, (dict(m),)))
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_CONFIG_PATH = DATA_DIR / "default.yaml"
@@ -117,6 +125,54 @@ class TextConfig:
     negation_skip: frozenset[str]
 
 
+@dataclass(frozen=True)
+class MarkerSet:
+    """Markers of one unit kind: lemma weights and spaCy ``Matcher`` patterns (name, weight, pattern)."""
+
+    lemmas: Mapping[str, float]
+    patterns: tuple[tuple[str, float, tuple], ...]
+
+
+@dataclass(frozen=True)
+class PainsConfig:
+    """Rules of the pain classifier (section ``pains``)."""
+
+    threshold: float
+    negation_scope: int
+    contrast_boost: float
+    rating_weight: float
+    negators: frozenset[str]
+    intensifiers: Mapping[str, float]
+    contrast: frozenset[str]
+    reservation: frozenset[str]
+    markers: Mapping[str, MarkerSet]  # problem, need, praise
+    procedural: frozenset[str]
+    procedural_cancels: frozenset[str]
+    fuzzy_min_length: int
+    learned: Mapping[str, Any]
+
+
+def _pains_config(p: dict) -> PainsConfig:
+    markers = {}
+    for kind in ("problem", "need", "praise"):
+        section = p[kind]
+        lemmas = {normalize_label(k): float(v) for k, v in (section.get("lemmas") or {}).items()}
+        patterns = tuple((str(x["name"]), float(x["weight"]), _freeze(x["pattern"])) for x in section.get("patterns") or [])
+        markers[kind] = MarkerSet(MappingProxyType(lemmas), patterns)
+    return PainsConfig(
+        threshold=float(p["threshold"]), negation_scope=int(p["negation_scope"]),
+        contrast_boost=float(p["contrast_boost"]), rating_weight=float(p["rating_weight"]),
+        negators=frozenset(normalize_label(w) for w in p["negators"]),
+        intensifiers=MappingProxyType({normalize_label(k): float(v) for k, v in p["intensifiers"].items()}),
+        contrast=frozenset(normalize_label(w) for w in p["contrast"]),
+        reservation=frozenset(normalize_label(w) for w in p["reservation"]),
+        markers=MappingProxyType(markers),
+        procedural=frozenset(normalize_label(w) for w in p["procedural"]["lemmas"]),
+        procedural_cancels=frozenset(normalize_label(w) for w in p["procedural"]["cancels"]),
+        fuzzy_min_length=int(p["fuzzy_min_length"]), learned=MappingProxyType(dict(p.get("learned") or {})),
+    )
+
+
 PII_TYPES = ("name", "phone", "email", "snils", "inn", "passport", "card", "address")
 
 
@@ -155,6 +211,7 @@ class Config:
     false_words: frozenset[str]
     survey: SurveyConfig
     text: TextConfig
+    pains: PainsConfig
     raw: Mapping[str, Any] = field(repr=False)
     source: str = str(DEFAULT_CONFIG_PATH)
 
@@ -302,6 +359,7 @@ def _build(raw: dict, source: str) -> Config:
         false_words=frozenset(normalize_label(w) for w in values["false_words"]),
         survey=survey,
         text=_text_config(raw["text"]),
+        pains=_pains_config(raw["pains"]),
         raw=_freeze(raw),
         source=source,
     )

@@ -262,6 +262,30 @@ def read_units(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external"
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
+# --------------------------------------------------------------------------------- models
+def save_model(model, path: str | Path, config: Config) -> Path:
+    """Pickle a fitted model with the configuration fingerprint it was trained with (atomically)."""
+    import joblib
+
+    with atomic_path(path) as tmp:
+        joblib.dump({"model": model, "config": config.fingerprint, "config_yaml": config.to_yaml()}, tmp)
+    return Path(path)
+
+
+def load_model(path: str | Path):
+    """Load a model saved by :func:`save_model`; returns ``(model, config_fingerprint)``."""
+    import joblib
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: model file not found; train one with `cxmining pains train`")
+    try:
+        blob = joblib.load(path)
+        return blob["model"], blob["config"]
+    except Exception as exc:  # noqa: BLE001 - one clear line for any unreadable model
+        raise InputError(f"{path}: not a cxmining model ({type(exc).__name__}: {exc})") from None
+
+
 # --------------------------------------------------------------------------------- ingest
 def ingest(path: str | Path, kind: str, config: Config, processed: str | Path = DEFAULT_PROCESSED,
            period: str | None = None, encoding: str | None = None, today: date | None = None) -> IngestResult:

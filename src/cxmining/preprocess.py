@@ -61,20 +61,23 @@ class TextPipeline:
         spans = self.masker.find_many(bodies)
         return [(self.masker.apply(b, s), ",".join(sorted({x.type for x in s}))) for b, s in zip(bodies, spans)]
 
-    def units(self, texts: Sequence[str]) -> list[list[dict]]:
-        """The units of each text, as dictionaries with the analysis columns of ``UNIT_COLUMNS``."""
+    def units(self, texts: Sequence[str], split: bool = True) -> list[list[dict]]:
+        """The units of each text, as dictionaries with the analysis columns of ``UNIT_COLUMNS``.
+
+        With ``split=False`` each text is analysed as one unit (labelled units, short answers).
+        """
         from .nlp import analysis_tokens
 
         masked = self._masked(texts)
         owners, sents = [], []
         for i, (text, _) in enumerate(masked):
-            for j, sent in enumerate(sentences(text)):
+            for j, sent in enumerate(sentences(text) if split else ([text.replace("\n", " ")] if text else [])):
                 owners.append((i, j))
                 sents.append(sent)
         out: list[list[dict]] = [[] for _ in texts]
         cfg = self.config.text
         for (i, j), doc in zip(owners, self.nlp.pipe(sents, batch_size=self.batch_size)):
-            for k, (start, end) in enumerate(clause_bounds(doc, cfg)):
+            for k, (start, end) in enumerate(clause_bounds(doc, cfg) if split else [(0, len(doc))]):
                 span = doc[start:end]
                 lemmas = [t.lemma_ for t in span]
                 pos = [t.pos_ for t in span]
