@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -260,6 +261,40 @@ def read_units(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external"
     if not files:
         return pd.DataFrame(columns=columns or [])
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+
+
+# --------------------------------------------------------------------------------- embeddings
+class EmbeddingStore:
+    """Embeddings cached on disk: ``<root>/<back-end key>/part-<n>.npz`` (text hashes + vectors).
+
+    ``get`` returns the known vectors of some text hashes; ``put`` adds a part atomically, so an
+    interrupted run leaves only whole parts. Default root: ``data/processed/embeddings``.
+    """
+
+    def __init__(self, root: str | Path = DEFAULT_PROCESSED / "embeddings"):
+        self.root = Path(root)
+        self._loaded: dict[str, dict] = {}
+
+    def _load(self, key: str) -> dict:
+        if key not in self._loaded:
+            table: dict = {}
+            for part in sorted((self.root / key).glob("part-*.npz")):
+                with np.load(part, allow_pickle=False) as blob:
+                    table.update(zip(blob["keys"].tolist(), blob["vectors"]))
+            self._loaded[key] = table
+        return self._loaded[key]
+
+    def get(self, key: str, hashes) -> dict:
+        table = self._load(key)
+        return {h: table[h] for h in hashes if h in table}
+
+    def put(self, key: str, hashes, vectors) -> None:
+        folder = self.root / key
+        n = len(list(folder.glob("part-*.npz"))) if folder.exists() else 0
+        with atomic_path(folder / f"part-{n:05d}.npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, keys=np.asarray(list(hashes)), vectors=np.asarray(vectors, dtype=np.float32))
+        self._load(key).update(zip(hashes, vectors))
 
 
 # --------------------------------------------------------------------------------- models

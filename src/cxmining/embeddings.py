@@ -1,0 +1,226 @@
+"""Embedding back-ends for topic modelling, behind one interface (``fit`` / ``transform`` / ``cache_key``).
+
+* :class:`NavecSIF` — navec word vectors (bundled with natasha) pooled over a unit's lemmas with
+  smooth-inverse-frequency weights ``a / (a + p(w))`` and the first principal component removed
+  (Arora, Liang, Ma 2017). The offline default.
+* :class:`LSA` — TF-IDF over lemma n-grams reduced by truncated SVD.
+* :class:`Concat` — several back-ends side by side (``navec+lsa``), each part L2-normalised.
+* :class:`SentenceTransformerEmbedder` — any sentence-transformers model given by a local path or a
+  name already in the local cache; it never downloads (``HF_HUB_OFFLINE``).
+
+Inputs are strings: analysis texts (space-separated lemmas) for navec and LSA, masked texts for
+sentence-transformers. Outputs are float32 rows of unit length. :func:`embed` consults an
+embedding store (``io.EmbeddingStore``) keyed by text hash and ``cache_key()``, so re-running a
+notebook does not recompute vectors.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else repr(p).encode("utf-8"))
+    return h.hexdigest()[:12]
+
+
+class NavecSIF:
+    """SIF-weighted mean of navec vectors over lemmas.
+
+    Parameters
+    ----------
+    a : float
+        SIF smoothing; frequent words weigh ``a / (a + p(w))``.
+    remove_pc : bool
+        Remove the projection on the first principal component (the common discourse direction).
+    navec_path : str, optional
+        navec archive (default: the one in natasha's wheel).
+    """
+
+    def __init__(self, *, a: float = 1e-3, remove_pc: bool = True, navec_path: str | None = None):
+        self.a = a
+        self.remove_pc = remove_pc
+        self.navec_path = navec_path
+
+    def _navec(self):
+        from .nlp import NAVEC_PATH, load_navec
+
+        return load_navec(self.navec_path or NAVEC_PATH)
+
+    def fit(self, docs: Sequence[str], y=None) -> "NavecSIF":
+        counts = Counter(w for d in docs for w in d.split())
+        total = sum(counts.values()) or 1
+        self.frequency_ = {w: c / total for w, c in counts.items()}
+        self.pc_ = None
+        if self.remove_pc and len(docs) > 1:
+            from sklearn.decomposition import TruncatedSVD
+
+            pooled = self._pool(docs)
+            self.pc_ = TruncatedSVD(1, random_state=0).fit(pooled).components_[0].astype(np.float32)
+        return self
+
+    def _pool(self, docs: Sequence[str]) -> np.ndarray:
+        navec = self._navec()
+        dim = navec.pq.dim
+        out = np.zeros((len(docs), dim), dtype=np.float32)
+        floor = 1.0 / (sum(1 for _ in self.frequency_) + 1)
+        for i, doc in enumerate(docs):
+            vectors, weights = [], []
+            for word in doc.split():
+                base = word[3:] if word.startswith("не_") else word  # «не_работать»: the verb's vector
+                if base in navec:
+                    vectors.append(navec[base])
+                    weights.append(self.a / (self.a + self.frequency_.get(word, floor)))
+            if vectors:
+                out[i] = np.average(np.asarray(vectors), axis=0, weights=weights)
+        return out
+
+    def transform(self, docs: Sequence[str]) -> np.ndarray:
+        pooled = self._pool(docs)
+        if self.pc_ is not None:
+            pooled = pooled - np.outer(pooled @ self.pc_, self.pc_)
+        return _normalise(pooled)
+
+    def cache_key(self) -> str:
+        state = sorted(self.frequency_.items())
+        return f"navec-sif-{_digest(self.a, self.remove_pc, self.navec_path, state, self.pc_.tobytes() if self.pc_ is not None else b'')}"
+
+
+class LSA:
+    """TF-IDF over lemma n-grams, then truncated SVD.
+
+    Parameters
+    ----------
+    n_components : int
+    ngram_max, min_df : TF-IDF settings (tokens are the space-separated lemmas).
+    seed : int
+    """
+
+    def __init__(self, *, n_components: int = 100, ngram_max: int = 2, min_df: int = 2, seed: int = 0):
+        self.n_components = n_components
+        self.ngram_max = ngram_max
+        self.min_df = min_df
+        self.seed = seed
+
+    def fit(self, docs: Sequence[str], y=None) -> "LSA":
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer_ = TfidfVectorizer(token_pattern=r"[^\s]+", ngram_range=(1, self.ngram_max),
+                                           min_df=min(self.min_df, max(1, len(docs) // 10)), sublinear_tf=True)
+        matrix = self.vectorizer_.fit_transform(docs)
+        k = max(1, min(self.n_components, matrix.shape[1] - 1, len(docs) - 1))
+        self.svd_ = TruncatedSVD(k, random_state=self.seed, algorithm="arpack" if k < 50 else "randomized").fit(matrix)
+        return self
+
+    def transform(self, docs: Sequence[str]) -> np.ndarray:
+        return _normalise(self.svd_.transform(self.vectorizer_.transform(docs)))
+
+    def cache_key(self) -> str:
+        return f"lsa-{_digest(self.n_components, self.ngram_max, self.min_df, self.seed, sorted(self.vectorizer_.vocabulary_.items()), self.svd_.components_.tobytes())}"
+
+
+class Concat:
+    """Back-ends side by side; each part is L2-normalised, the whole too."""
+
+    def __init__(self, *, parts: Sequence):
+        self.parts = parts
+
+    def fit(self, docs: Sequence[str], y=None) -> "Concat":
+        self.parts_ = [p.fit(docs) for p in self.parts]
+        return self
+
+    def transform(self, docs: Sequence[str]) -> np.ndarray:
+        return _normalise(np.hstack([p.transform(docs) for p in self.parts_]))
+
+    def cache_key(self) -> str:
+        return "+".join(p.cache_key() for p in self.parts_)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers encoder from a local path (or a name already in the local cache).
+
+    Parameters
+    ----------
+    model : str
+        Directory of a saved model (``SentenceTransformer.save``) or a cached name.
+    batch_size : int
+    """
+
+    def __init__(self, *, model: str, batch_size: int = 32):
+        self.model = model
+        self.batch_size = batch_size
+
+    def fit(self, docs: Sequence[str] = (), y=None) -> "SentenceTransformerEmbedder":
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - installed with BERTopic
+            raise ImportError("the st: back-end needs sentence-transformers: pip install sentence-transformers") from exc
+        try:
+            self.encoder_ = SentenceTransformer(self.model, device="cpu", local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - one clear message, no download attempt
+            raise ValueError(f"sentence-transformers model {self.model!r} is not available locally "
+                             f"({type(exc).__name__}); give the path of a saved model") from None
+        return self
+
+    def transform(self, docs: Sequence[str]) -> np.ndarray:
+        vectors = self.encoder_.encode(list(docs), batch_size=self.batch_size, show_progress_bar=False,
+                                       convert_to_numpy=True, normalize_embeddings=True)
+        return vectors.astype(np.float32)
+
+    def cache_key(self) -> str:
+        return f"st-{_digest(os.path.abspath(self.model) if os.path.exists(self.model) else self.model)}"
+
+    def __getstate__(self):
+        return {"model": self.model, "batch_size": self.batch_size}
+
+    def __setstate__(self, state):
+        self.__init__(**state)
+        self.fit()
+
+
+def make_embedder(spec: str, seed: int = 0):
+    """Build a back-end from its CLI spelling: ``navec``, ``lsa``, ``navec+lsa`` or ``st:PATH``."""
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(model=spec[3:])
+    parts = {"navec": lambda: NavecSIF(), "lsa": lambda: LSA(seed=seed)}
+    names = spec.split("+")
+    unknown = [n for n in names if n not in parts]
+    if unknown or not names:
+        raise ValueError(f"unknown embedder {spec!r}; use navec, lsa, navec+lsa or st:PATH")
+    built = [parts[n]() for n in names]
+    return built[0] if len(built) == 1 else Concat(parts=built)
+
+
+def uses_lemmas(embedder) -> bool:
+    """navec and LSA read analysis texts (lemmas); sentence-transformers reads masked text."""
+    return not isinstance(embedder, SentenceTransformerEmbedder)
+
+
+def embed(embedder, docs: Sequence[str], store=None) -> np.ndarray:
+    """``embedder.transform(docs)`` through an embedding store: only unseen texts are computed."""
+    if store is None:
+        return embedder.transform(docs)
+    key = embedder.cache_key()
+    hashes = [hashlib.sha256(d.encode("utf-8")).hexdigest()[:24] for d in docs]
+    known = store.get(key, hashes)
+    missing = sorted({h for h in hashes if h not in known})
+    if missing:
+        index = {h: i for i, h in enumerate(hashes)}
+        vectors = embedder.transform([docs[index[h]] for h in missing])
+        store.put(key, missing, vectors)
+        known.update(zip(missing, vectors))
+    return np.vstack([known[h] for h in hashes]).astype(np.float32)
