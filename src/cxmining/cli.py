@@ -179,6 +179,75 @@ def pains_train(
     typer.echo(f"{out}: trained on {len(frame)} units ({', '.join(f'{k} {n}' for k, n in kinds.value_counts().items())})")
 
 
+topics_app = typer.Typer(no_args_is_help=True, help="Topic modelling (BERTopic on navec / LSA / local encoders).")
+app.add_typer(topics_app, name="topics")
+CacheOpt = typer.Option(io.DEFAULT_PROCESSED / "embeddings", "--cache", help="Embedding cache directory.")
+
+
+def _documents(path: Path, text_column: str, cfg, workers: int):
+    """Masked and analysed documents (one per row) of a table's text column."""
+    from .preprocess import preprocess_frame
+
+    table = io.read_table(path)
+    if text_column not in table.columns:
+        raise io.InputError(f"{path}: no column {text_column!r}; columns: {', '.join(map(str, table.columns))}")
+    ids = [str(i) for i in range(len(table))]
+    records = pd.DataFrame({"response_id": ids, "text": table[text_column].astype(object).to_numpy(), "period": "-"})
+    units = preprocess_frame(records, cfg, n_workers=workers)
+    grouped = units.groupby("response_id", sort=False)
+    docs = grouped["analysis_text"].agg(" ".join).reindex(ids).fillna("")
+    texts = grouped["text_masked"].agg(" ".join).reindex(ids).fillna("")
+    return table, docs.tolist(), texts.tolist()
+
+
+@topics_app.command("fit")
+def topics_fit(
+    input: Path = typer.Option(..., "--input", help="CSV/XLSX/Parquet with one answer per row."),
+    text_column: str = typer.Option(..., "--text-column"),
+    out: Path = typer.Option(..., "--out", help="Output directory: assignments.csv, topics.csv, model/."),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="navec | lsa | navec+lsa | st:PATH (default: config)."),
+    seed: int = typer.Option(0, "--seed"),
+    workers: int = typer.Option(1, "--workers", help="Worker processes for the text pipeline."),
+    cache: Path = CacheOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Fit a topic model on a column of answers; one topic per row, labelled in Russian."""
+    from .topics import TopicModel
+
+    cfg = load_config(config)
+    table, docs, texts = _documents(input, text_column, cfg, workers)
+    settings = {**cfg.topics.model_settings(), **({"embedder": embedder} if embedder else {})}
+    model = TopicModel(**settings, seed=seed).fit(docs, texts, store=io.EmbeddingStore(cache))
+    labels = model.labels()
+    io.write_csv(pd.DataFrame({"row": range(len(docs)), "topic": model.labels_,
+                               "label": [labels[t] for t in model.labels_]}), out / "assignments.csv")
+    info = model.topic_info_.assign(representative=[" | ".join(r) for r in model.topic_info_["representative"]])
+    io.write_csv(info, out / "topics.csv")
+    io.save_model(model, out / "model" / "model.joblib", cfg)
+    typer.echo(f"{out}: {len(docs)} rows, {len(info)} topics; {model.method_}; outliers "
+               f"{model.outliers_before_:.1%} -> {model.outliers_after_:.1%}")
+
+
+@topics_app.command("assign")
+def topics_assign(
+    model: Path = typer.Option(..., "--model", help="The model directory written by `topics fit` (DIR/model)."),
+    input: Path = typer.Option(..., "--input"),
+    text_column: str = typer.Option(..., "--text-column"),
+    out: Path = typer.Option(..., "--out", help="CSV: row, topic, label."),
+    workers: int = typer.Option(1, "--workers"),
+    cache: Path = CacheOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Assign new answers to the topics of a fitted model (nearest topic centroid)."""
+    cfg = load_config(config)
+    fitted, _ = io.load_model(model / "model.joblib" if model.is_dir() else model)
+    _, docs, texts = _documents(input, text_column, cfg, workers)
+    topics = fitted.transform(docs, texts, store=io.EmbeddingStore(cache))
+    labels = fitted.labels()
+    io.write_csv(pd.DataFrame({"row": range(len(docs)), "topic": topics, "label": [labels[t] for t in topics]}), out)
+    typer.echo(f"{out}: {len(docs)} rows assigned to {len(set(topics.tolist()))} topics")
+
+
 @app.command("demo-data")
 def demo_data(
     out: Path = typer.Option(..., "--out", help="Directory to write the demo files into."),

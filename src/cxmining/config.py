@@ -173,6 +173,28 @@ def _pains_config(p: dict) -> PainsConfig:
     )
 
 
+@dataclass(frozen=True)
+class TopicsConfig:
+    """Topic-model defaults and the pain taxonomy (section ``topics``)."""
+
+    embedder: str
+    max_topics: int
+    min_bertopic: int
+    taxonomy_min_overlap: float
+    taxonomy: Mapping[str, tuple[str, ...]]
+
+    def model_settings(self) -> dict:
+        """Keyword settings for ``topics.TopicModel``."""
+        return {"embedder": self.embedder, "max_topics": self.max_topics, "min_bertopic": self.min_bertopic,
+                "taxonomy": dict(self.taxonomy), "taxonomy_min_overlap": self.taxonomy_min_overlap}
+
+
+def _topics_config(t: dict) -> TopicsConfig:
+    taxonomy = {str(k): tuple(normalize_label(w) for w in v) for k, v in (t.get("taxonomy") or {}).items()}
+    return TopicsConfig(embedder=str(t["embedder"]), max_topics=int(t["max_topics"]), min_bertopic=int(t["min_bertopic"]),
+                        taxonomy_min_overlap=float(t["taxonomy_min_overlap"]), taxonomy=MappingProxyType(taxonomy))
+
+
 PII_TYPES = ("name", "phone", "email", "snils", "inn", "passport", "card", "address")
 
 
@@ -212,6 +234,7 @@ class Config:
     survey: SurveyConfig
     text: TextConfig
     pains: PainsConfig
+    topics: TopicsConfig
     raw: Mapping[str, Any] = field(repr=False)
     source: str = str(DEFAULT_CONFIG_PATH)
 
@@ -360,6 +383,7 @@ def _build(raw: dict, source: str) -> Config:
         survey=survey,
         text=_text_config(raw["text"]),
         pains=_pains_config(raw["pains"]),
+        topics=_topics_config(raw["topics"]),
         raw=_freeze(raw),
         source=source,
     )

@@ -140,7 +140,8 @@ def preprocess_frame(records: pd.DataFrame, config: Config, *, kind: str = "exte
     pipeline : TextPipeline, optional
         Reuse loaded models (notebooks); built with :meth:`TextPipeline.load` when missing.
     n_workers : int
-        Worker processes; 1 runs in this process.
+        Worker processes; 1 runs in this process. Workers are spawned, so a script that uses
+        them must call this under ``if __name__ == "__main__":`` (notebooks need nothing).
     """
     frames = list(iter_unit_frames(records, config, kind=kind, pipeline=pipeline, n_workers=n_workers,
                                    chunk_size=chunk_size))

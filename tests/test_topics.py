@@ -1,0 +1,133 @@
+"""Topic modelling: labels in Russian, determinism, order invariance, save/load, back-ends, metrics."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxmining.topics import TopicModel, agreement, npmi_coherence, stability, topic_diversity
+
+ROOT = Path(__file__).resolve().parents[1]
+KURSK = ROOT.parent / "shared" / "data" / "kursk_appeals_train.csv"
+CYRILLIC = re.compile(r"[а-яё]{3,}")
+
+THEMES = {
+    "дорога": ["дорога яма асфальт", "яма дорога колесо машина", "ремонт дорога асфальт яма", "дорога разбитый яма"],
+    "сад": ["детский сад очередь место", "сад место ребенок очередь", "запись сад ребенок", "очередь детский сад"],
+    "автобус": ["автобус остановка расписание", "автобус ходить редко", "маршрут автобус остановка", "автобус опаздывать"],
+}
+SMALL = [doc for docs in THEMES.values() for doc in docs for _ in range(3)]
+
+
+def test_small_corpus_falls_back_to_kmeans_and_finds_the_themes():
+    model = TopicModel(embedder="lsa", seed=0).fit(SMALL)
+    assert "k-means" in model.method_ and "silhouette" in model.method_
+    truth = [t for t, docs in THEMES.items() for _ in docs for _ in range(3)]
+    assert agreement(model.labels_, truth)["nmi"] > 0.8
+    assert all(CYRILLIC.search(label) for label in model.topic_info_["label"])
+    assert model.outliers_after_ == 0.0
+
+
+def test_same_seed_same_topics_and_row_order_does_not_matter():
+    a = TopicModel(embedder="navec+lsa", seed=3).fit(SMALL)
+    b = TopicModel(embedder="navec+lsa", seed=3).fit(SMALL)
+    assert a.labels_.tolist() == b.labels_.tolist() and a.labels() == b.labels()
+    order = np.random.default_rng(0).permutation(len(SMALL))
+    shuffled = TopicModel(embedder="navec+lsa", seed=3).fit([SMALL[i] for i in order])
+    assert shuffled.labels_.tolist() == a.labels_[order].tolist()
+
+
+@pytest.fixture(scope="module")
+def demo_docs(pipeline, config):
+    from cxmining.preprocess import preprocess_frame
+
+    feedback = pd.read_csv(ROOT / "data/raw/demo/external_feedback.csv", sep=";", dtype=str).head(400)
+    records = pd.DataFrame({"response_id": feedback["Номер обращения"], "text": feedback["Текст обращения"],
+                            "process": feedback["Процесс"], "period": "-"})
+    units = preprocess_frame(records, config, pipeline=pipeline)
+    docs = units.groupby("response_id", sort=False).agg(analysis=("analysis_text", " ".join),
+                                                        text=("text_masked", " ".join))
+    return docs.join(records.set_index("response_id")["process"])
+
+
+@pytest.fixture(scope="module")
+def demo_model(demo_docs, config):
+    settings = {**config.topics.model_settings(), "min_bertopic": 300}
+    return TopicModel(**settings, seed=0).fit(demo_docs["analysis"].tolist(), demo_docs["text"].tolist())
+
+
+def test_bertopic_path_keeps_russian_words_and_reduces_outliers(demo_model, demo_docs):
+    info = demo_model.topic_info_
+    assert demo_model.method_.startswith("BERTopic")
+    assert 2 <= len(info) <= 60
+    # BERTopic's default language="english" would strip every Cyrillic character before c-TF-IDF.
+    assert all(CYRILLIC.search(label) for label in info["label"])
+    assert all(CYRILLIC.search(k) for k in info["keywords"])
+    assert demo_model.outliers_after_ == 0.0 and demo_model.outliers_before_ >= 0.0
+    assert agreement(demo_model.labels_, demo_docs["process"])["nmi"] > 0.3
+    assert all(len(r) <= 3 and all("[" not in q or "]" in q for q in r) for r in info["representative"])
+
+
+def test_taxonomy_names_topics(demo_model):
+    named = demo_model.topic_info_.dropna(subset=["taxonomy"])
+    assert len(named) >= 1
+    assert all(label.startswith(name + ":") for name, label in zip(named["taxonomy"], named["label"]))
+
+
+def test_saved_model_reloads_and_assigns_the_same_topics(demo_model, demo_docs, config, tmp_path):
+    from cxmining import io
+
+    io.save_model(demo_model, tmp_path / "model.joblib", config)
+    loaded, _ = io.load_model(tmp_path / "model.joblib")
+    docs = demo_docs["analysis"].tolist()[:50]
+    assert loaded.transform(docs).tolist() == demo_model.transform(docs).tolist()
+    assert (demo_model.transform(docs) == demo_model.labels_[:50]).mean() > 0.8
+
+
+@pytest.mark.skipif(not KURSK.exists(), reason="needs ../shared/data/kursk_appeals_train.csv")
+def test_kursk_topic_labels_are_russian(pipeline, config):
+    from cxmining.preprocess import preprocess_frame
+
+    appeals = pd.read_csv(KURSK).head(300)
+    records = pd.DataFrame({"response_id": appeals["id"].astype(str), "text": appeals["text"], "period": "-"})
+    units = preprocess_frame(records, config, pipeline=pipeline)
+    docs = units.groupby("response_id", sort=False)["analysis_text"].agg(" ".join).tolist()
+    model = TopicModel(embedder="lsa", seed=0, min_bertopic=200).fit(docs)
+    assert all(CYRILLIC.search(label) for label in model.topic_info_["label"])
+
+
+def test_sentence_transformer_backend_in_a_topic_model(tmp_path, monkeypatch):
+    from tests.test_embeddings import build_tiny_sentence_transformer
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = build_tiny_sentence_transformer(tmp_path)
+    model = TopicModel(embedder=f"st:{path}", seed=0).fit(SMALL, texts=SMALL)
+    assert len(model.labels_) == len(SMALL) and model.transform(SMALL[:3]).shape == (3,)
+
+
+def test_metrics():
+    docs = ["a b", "a b", "c d", "c d"]
+    assert npmi_coherence([["a", "b"]], docs) == pytest.approx(1.0)   # always together
+    assert npmi_coherence([["a", "c"]], docs) == pytest.approx(-1.0)  # never together
+    assert topic_diversity([["a", "b"], ["b", "c"]]) == 0.75
+    assert stability([[0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1]]) == 1.0
+    assert stability([[0, 0, 1, 1], [0, 1, 0, 1]]) < 0
+
+
+def test_cli_fit_is_deterministic_and_assign_reuses_the_model(tmp_path, run_cli):
+    pd.DataFrame({"Отзыв": SMALL}).to_csv(tmp_path / "in.csv", index=False)
+    args = ["topics", "fit", "--input", "in.csv", "--text-column", "Отзыв", "--embedder", "lsa", "--seed", "1"]
+    first = run_cli(*args, "--out", "run1")
+    assert first.returncode == 0, first.stderr
+    assert run_cli(*args, "--out", "run2").returncode == 0
+    one = (tmp_path / "run1/assignments.csv").read_bytes()
+    assert one == (tmp_path / "run2/assignments.csv").read_bytes()
+    assignments = pd.read_csv(tmp_path / "run1/assignments.csv")
+    assert assignments["row"].tolist() == list(range(len(SMALL)))
+    topics = pd.read_csv(tmp_path / "run1/topics.csv")
+    assert {"topic", "label", "size", "keywords"} <= set(topics.columns)
+    res = run_cli("topics", "assign", "--model", "run1/model", "--input", "in.csv", "--text-column", "Отзыв",
+                  "--out", "assigned.csv")
+    assert res.returncode == 0, res.stderr
+    assert pd.read_csv(tmp_path / "assigned.csv")["topic"].tolist() == assignments["topic"].tolist()
