@@ -111,7 +111,7 @@ class TopicModel:
         # Wider neighbourhoods (sqrt(n)/1.5) and min_samples=5 made assignments stabler across seeds
         # on the Kursk appeals (mean pairwise ARI 0.69 -> 0.76 at the same NMI).
         self.params_ = {"n_neighbors": int(np.clip(round(math.sqrt(n) / 1.5), 10, 50)),
-                        "min_cluster_size": int(np.clip(n // 200, 8, 200)), "min_samples": 5}
+                        "min_cluster_size": int(np.clip(n // 200, 8, 60)), "min_samples": 5}
         reducer = umap.UMAP(n_neighbors=self.params_["n_neighbors"], n_components=5, min_dist=0.0, metric="cosine",
                             init="spectral", random_state=self.seed, low_memory=True)
         clusterer = hdbscan.HDBSCAN(min_cluster_size=self.params_["min_cluster_size"],
