@@ -70,8 +70,8 @@ def preprocess(
 def run_preprocess(processed: Path, kinds, cfg, workers: int = 2, force: bool = False) -> None:
     """Preprocess every stored period whose units file is missing or out of date.
 
-    A units file records the digest of its records file, the configuration fingerprint and the
-    pipeline version; a period is recomputed when any of them differs (or with ``force``).
+    A units file records the digest of its records file, the fingerprint of the configuration's
+    ``text`` section (the only one the text pipeline reads) and the pipeline version; a period is recomputed when any of them differs (or with ``force``).
     One pool of workers serves all periods.
     """
     from . import preprocess as pp
@@ -83,7 +83,7 @@ def run_preprocess(processed: Path, kinds, cfg, workers: int = 2, force: bool = 
             for period in io.list_periods(processed, kind):
                 source = io.records_path(processed, kind, period)
                 target = io.units_path(processed, kind, period)
-                meta = {"records_sha256": io.file_digest(source), "config": cfg.fingerprint,
+                meta = {"records_sha256": io.file_digest(source), "config": cfg.section_fingerprint("text"),
                         "pipeline_version": pp.PIPELINE_VERSION, "kind": kind, "period": period}
                 old = io.units_metadata(target)
                 if not force and old is not None and all(old.get(k) == v for k, v in meta.items()):
@@ -282,7 +282,32 @@ def demo_job(
     records = io.read_records(processed, "external", columns=["period", "process"])
     typer.echo(f"external records by period: {records.groupby('period').size().to_dict()}")
     run_preprocess(processed, ("external", "internal"), cfg, workers=workers)
+    _pain_topics_summary(processed, cfg)
     typer.echo(f"output: {Path(processed).resolve()}")
+
+
+def _pain_topics_summary(processed: Path, cfg, top: int = 8) -> None:
+    """Unit kinds and the main pain topics of the latest external period (a preview of the pain map)."""
+    from .pains import RuleClassifier, answer_kinds, classify_units
+    from .topics import TopicModel
+
+    periods = io.list_periods(processed, "external")
+    if not periods:
+        return
+    units = classify_units(io.read_units(processed, "external", periods=[periods[-1]]),
+                           RuleClassifier(rules=cfg.pains).fit())
+    answers = answer_kinds(units)
+    kinds = units["kind"].value_counts()
+    typer.echo(f"{periods[-1]}: units " + ", ".join(f"{k} {kinds.get(k, 0)}" for k in ("problem", "need", "praise", "other"))
+               + f"; answers with a problem or need: {((answers['n_problem'] + answers['n_need']) > 0).mean():.0%}")
+    pains = units[units["kind"].isin(["problem", "need"])]
+    model = TopicModel(**cfg.topics.model_settings(), seed=0).fit(
+        pains["analysis_text"].tolist(), pains["text_masked"].tolist(), store=io.EmbeddingStore(Path(processed) / "embeddings"))
+    respondents = pains.assign(topic=model.labels_).groupby("topic")["response_id"].nunique()
+    typer.echo(f"top pain topics ({model.method_}):")
+    for topic, label in list(model.labels().items())[:top]:
+        if topic in respondents:
+            typer.echo(f"  {respondents[topic]:>4} answers  {label}")
 
 
 @app.command("config")

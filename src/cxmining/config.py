@@ -242,6 +242,11 @@ class Config:
         """The effective configuration as YAML, as recorded beside every output."""
         return yaml.safe_dump(_thaw(self.raw), allow_unicode=True, sort_keys=False)
 
+    def section_fingerprint(self, *sections: str) -> str:
+        """A short hash of some sections only (a cache that depends on them is not invalidated by others)."""
+        blob = json.dumps({k: _thaw(self.raw[k]) for k in sections}, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
     @property
     def fingerprint(self) -> str:
         """A short hash of the effective configuration (used in cache keys)."""

@@ -283,8 +283,10 @@ def analysis_tokens(lemmas: Sequence[str], pos: Sequence[str], config: TextConfi
         if negate:
             if lemma in config.negation_skip:
                 continue
-            out.append(f"не_{lemma}")
             negate = False
+            if lemma in stop:  # «не хочу», «не было»: a negated stopword says nothing about the topic
+                continue
+            out.append(f"не_{lemma}")
             continue
         if lemma in stop or len(lemma) < 2:
             continue

@@ -32,6 +32,7 @@ import pandas as pd
 from .embeddings import embed, make_embedder, uses_lemmas
 
 OUTLIER = -1
+NO_WORDS = "(нет содержательных слов)"
 
 
 class TopicModel:
@@ -70,14 +71,16 @@ class TopicModel:
         """Fit on analysis texts ``docs`` (masked ``texts`` for quotes and the st: back-end)."""
         docs = [d or "" for d in docs]
         texts = list(texts) if texts is not None else list(docs)
-        order = sorted(range(len(docs)), key=lambda i: (hashlib.sha256(docs[i].encode()).hexdigest(), texts[i]))
+        # A document without a single content lemma has nothing to cluster on: it stays an outlier.
+        order = sorted((i for i in range(len(docs)) if docs[i].strip()),
+                       key=lambda i: (hashlib.sha256(docs[i].encode()).hexdigest(), texts[i]))
         d_sorted = [docs[i] for i in order]
         t_sorted = [texts[i] for i in order]
         self.embedder_ = make_embedder(self.embedder, seed=self.seed)
         inputs = d_sorted if uses_lemmas(self.embedder_) else t_sorted
         self.embedder_.fit(inputs)
         vectors = embed(self.embedder_, inputs, store)
-        n = len(docs)
+        n = len(d_sorted)
         if n >= self.min_bertopic:
             topics, self.bertopic_ = self._fit_bertopic(d_sorted, vectors)
             self.method_ = (f"BERTopic: UMAP(n_neighbors={self.params_['n_neighbors']}) + "
@@ -88,7 +91,7 @@ class TopicModel:
             self.method_ = (f"k-means, k={self.params_['k']} chosen by silhouette "
                             f"(corpus of {n} < {self.min_bertopic} documents: too small for HDBSCAN)")
         topics = np.asarray(topics)
-        self.outliers_before_ = float(np.mean(topics == OUTLIER)) if n else 0.0
+        self.outliers_before_ = float(np.mean(topics == OUTLIER)) if n else 0.0  # among documents with words
         self.centroids_ = self._centroids(vectors, topics)
         if self.reduce_outliers and (topics == OUTLIER).any() and self.centroids_:
             topics = topics.copy()
@@ -96,9 +99,10 @@ class TopicModel:
             self.centroids_ = self._centroids(vectors, topics)
         self.outliers_after_ = float(np.mean(topics == OUTLIER)) if n else 0.0
         self.topic_info_ = self._describe(d_sorted, t_sorted, vectors, topics)
-        labels = np.empty(n, dtype=int)
+        labels = np.full(len(docs), OUTLIER, dtype=int)
         labels[order] = topics
         self.labels_ = labels
+        self.empty_ = int(len(docs) - n)
         return self
 
     def _fit_bertopic(self, docs, vectors):
@@ -200,13 +204,17 @@ class TopicModel:
     # ------------------------------------------------------------------ using
     def transform(self, docs: Sequence[str], texts: Sequence[str] | None = None, store=None) -> np.ndarray:
         """Topics of new documents: the nearest topic centroid in embedding space."""
-        inputs = list(docs) if uses_lemmas(self.embedder_) else list(texts if texts is not None else docs)
-        if not inputs:
-            return np.array([], dtype=int)
-        return self._nearest(embed(self.embedder_, inputs, store))
+        docs = [d or "" for d in docs]
+        inputs = docs if uses_lemmas(self.embedder_) else list(texts if texts is not None else docs)
+        out = np.full(len(docs), OUTLIER, dtype=int)
+        keep = [i for i, d in enumerate(docs) if d.strip()]
+        if keep:
+            out[keep] = self._nearest(embed(self.embedder_, [inputs[i] for i in keep], store))
+        return out
 
     def labels(self) -> dict[int, str]:
-        return dict(zip(self.topic_info_["topic"], self.topic_info_["label"]))
+        """Topic id -> label; ``-1`` (a document without content lemmas) -> «(нет содержательных слов)»."""
+        return {**dict(zip(self.topic_info_["topic"], self.topic_info_["label"])), OUTLIER: NO_WORDS}
 
     def __getstate__(self):
         state = dict(self.__dict__)
