@@ -14,8 +14,8 @@ RECALL_TARGET = {"name": 0.95, "phone": 0.95, "address": 0.90, "email": 0.95, "s
                  "passport": 0.95, "card": 0.95}
 
 
-def load_cases():
-    return yaml.safe_load((DATA / "pii_cases.yaml").read_text(encoding="utf-8"))["cases"]
+def load_cases(name="pii_cases.yaml"):
+    return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["cases"]
 
 
 def masking_scores(masker, cases):
@@ -40,9 +40,11 @@ def masking_scores(masker, cases):
     return recall, precision
 
 
-@pytest.fixture(scope="module")
-def scores(masker):
-    return masking_scores(masker, load_cases())
+# pii_cases.yaml: the development set; pii_holdout.yaml: written separately later (its address
+# recall was 0.778 before street names without a street type were handled).
+@pytest.fixture(scope="module", params=["pii_cases.yaml", "pii_holdout.yaml"])
+def scores(masker, request):
+    return masking_scores(masker, load_cases(request.param))
 
 
 def test_labelled_set_is_large_and_valid():
@@ -86,6 +88,8 @@ def test_precision_keeps_reports_readable(scores):
     ("начальник отдела А. В. Петрова не отвечает", "[ФИО]", "Петрова"),
     ("пишет вам иванов иван иванович из соседнего дома", "[ФИО]", "иванов"),
     ("Заявитель: Рахимов Шерзод Алишерович", "[ФИО]", "Шерзод"),
+    ("Живу на Широтной, 104, кв. 3 — дует из окон", "[АДРЕС]", "Широтной"),
+    ("Паспорт матери 7116 228390 приложен", "[ПАСПОРТ]", "228390"),
 ])
 def test_masked_examples(masker, text, placeholder, leaked):
     masked = masker.mask(text)
@@ -102,6 +106,7 @@ def test_masked_examples(masker, text, placeholder, leaked):
     "В Курске и Железногорске те же проблемы.",
     "Яма на ул. Щепкина у остановки не заделана.",        # a person's name that names a street
     "В больнице имени Семашко нет кондиционеров.",
+    "На Широтной снова пробка, ждали 2 часа.",
 ])
 def test_negatives_are_left_alone(masker, text):
     assert masker.mask(text) == text

@@ -57,7 +57,7 @@ _CONTEXT = (
     ("inn", re.compile(r"(?i)\bинн\s*(?:№|N|номер)?\s*[:\-]?\s*(\d{10,12})(?!\d)")),
     ("card", re.compile(r"(?i)\bкарт\w*\s*(?:№|N|номер)?\s*[:\-]?\s*" + _CTX_NUMBER)),
     ("passport", re.compile(
-        r"(?i)\b(?:паспорт\w*|серии|серия)\s*(?:(?:серии|серия|гражданина\s+рф|рф|№)\s*)?[:\-]?\s*"
+        r"(?i)\b(?:паспорт\w*(?:\s+[а-яё]+){0,2}|серии|серия)\s*(?:(?:серии|серия|гражданина\s+рф|рф|№)\s*)?[:\-]?\s*"
         r"(\d{2}\s?\d{2}\s*(?:(?:№|N|номер)\s*)?\d{6})(?!\d)")),
 )
 _PHONE_EXT = re.compile(r"(?i)\s*[,(]?\s*(?:доб|вн|ext)\b.*$")
@@ -85,7 +85,7 @@ def _address_patterns(street_types: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     types = sorted(street_types, key=len, reverse=True)
     type_alt = "|".join(re.escape(t) for t in types)
     # «пер.», «ул.»: abbreviations take an optional dot; full words must end at a word boundary.
-    typ = rf"(?:{type_alt})(?:\.|(?![{_LOWER}\-]))"
+    typ = rf"(?i:{type_alt})(?:\.|(?![{_LOWER}\-]))"  # «Ул.», «Переулок» at a sentence start too
     name = (rf"(?:\d{{1,3}}(?:-?(?:го|й|я|ой|ей))?\s+(?:лет\s+)?)?[{_UPPER}{_LOWER}][{_LOWER}\-]+"
             rf"(?:\s+(?:[{_UPPER}][{_LOWER}\-]+|им\.|имени))*?")
     house = (rf"(?:,?\s*(?:(?:д|дом)\.?\s*)?№?\s*\d{{1,4}}(?:\s?[а-дА-Д](?![{_LOWER}]))?(?:\s?[/-]\s?\d{{1,4}}"
@@ -98,6 +98,11 @@ def _address_patterns(street_types: tuple[str, ...]) -> tuple[re.Pattern, ...]:
         re.compile(rf"(?<![{_LOWER}{_UPPER}])(?:\d{{1,3}}-?(?:я|й|го)\s+)?[{_UPPER}][{_LOWER}\-]+\s+{typ}{house}{tail}"),
         re.compile(rf"(?i:(?<![{_LOWER}{_UPPER}])(?:д\.|дом[ауе]?|доме)\s*№?\s*)\d{{1,4}}[а-д]?(?![{_LOWER}\d]){tail}"
                    rf"\s+(?:(?:по|на)\s+)?{typ}\s*{name}(?=[\s,.;:!?)]|$)"),
+        # «живу на Широтной, 104», «с Севастопольской, 12, кв. 9», «на Мориса Тореза, 4»: a street
+        # named without its type, after a preposition of place, then a comma and a house number.
+        re.compile(rf"(?<![{_LOWER}{_UPPER}])(?:на|с|со|по|у|около|возле|напротив|рядом с)\s+"
+                   rf"(?P<a>[{_UPPER}][{_LOWER}\-]+(?:\s+[{_UPPER}][{_LOWER}\-]+){{0,2}},\s*(?:(?:д|дом)\.?\s*)?№?\s*"
+                   rf"\d{{1,4}}(?:\s?[а-дА-Д](?![{_LOWER}]))?(?:\s?[/-]\s?\d{{1,4}})?{_NOT_AFTER_HOUSE}{tail})"),
     )
 
 
@@ -179,7 +184,8 @@ class Masker:
             spans += self._number_spans(text)
         if ndigits:
             for pattern in self._addresses:
-                spans += [Span(m.start(), _rstrip(text, m.start(), m.end()), "address", "address")
+                group = "a" if "a" in pattern.groupindex else 0  # the address without its preposition
+                spans += [Span(m.start(group), _rstrip(text, m.start(group), m.end(group)), "address", "address")
                           for m in pattern.finditer(text)]
         spans += [Span(m.start(), m.end(), "name", "initials") for m in _INITIALS_NAME.finditer(text)
                   if not self._is_not_name(m.group())]
