@@ -195,6 +195,37 @@ def _topics_config(t: dict) -> TopicsConfig:
                         taxonomy_min_overlap=float(t["taxonomy_min_overlap"]), taxonomy=MappingProxyType(taxonomy))
 
 
+@dataclass(frozen=True)
+class PainMapConfig:
+    """Pain-map statistics, priority weights and the measure catalogue (section ``painmap``)."""
+
+    confidence: float
+    min_respondents: int
+    weights: Mapping[str, float]
+    prevalence_full: float
+    rating_full: float
+    trend_full: float
+    classes: tuple[tuple[str, float], ...]  # (name, lowest score), highest first
+    measures: Mapping[str, tuple[str, ...]]
+    default_measure: str
+
+
+def _painmap_config(p: dict) -> PainMapConfig:
+    pr = p["priority"]
+    weights = {k: float(v) for k, v in pr["weights"].items()}
+    unknown = set(weights) - {"prevalence", "negativity", "rating_impact", "trend"}
+    if unknown:
+        raise ValueError(f"painmap.priority.weights: unknown component(s) {sorted(unknown)}")
+    classes = tuple(sorted(((str(k), float(v)) for k, v in pr["classes"].items()), key=lambda kv: -kv[1]))
+    return PainMapConfig(
+        confidence=float(p["confidence"]), min_respondents=int(p["min_respondents"]),
+        weights=MappingProxyType(weights), prevalence_full=float(pr["prevalence_full"]),
+        rating_full=float(pr["rating_full"]), trend_full=float(pr["trend_full"]), classes=classes,
+        measures=MappingProxyType({str(k): tuple(v) for k, v in (p.get("measures") or {}).items()}),
+        default_measure=str(p["default_measure"]),
+    )
+
+
 PII_TYPES = ("name", "phone", "email", "snils", "inn", "passport", "card", "address")
 
 
@@ -235,6 +266,7 @@ class Config:
     text: TextConfig
     pains: PainsConfig
     topics: TopicsConfig
+    painmap: PainMapConfig
     raw: Mapping[str, Any] = field(repr=False)
     source: str = str(DEFAULT_CONFIG_PATH)
 
@@ -389,6 +421,7 @@ def _build(raw: dict, source: str) -> Config:
         text=_text_config(raw["text"]),
         pains=_pains_config(raw["pains"]),
         topics=_topics_config(raw["topics"]),
+        painmap=_painmap_config(raw["painmap"]),
         raw=_freeze(raw),
         source=source,
     )

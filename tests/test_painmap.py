@@ -1,0 +1,68 @@
+"""Pain-map statistics on small hand-computed data."""
+import pandas as pd
+import pytest
+
+from cxmining.painmap import add_priority, pain_table, russian_columns, suggest_measures
+
+FIVE = ["наименование процесса", "выявленные проблемы / потенциальные потребности клиентов",
+        "распространённость проблемы", "приоритетность решения проблемы / удовлетворения потребности",
+        "необходимые мероприятия (мероприятия по реинжинирингу)"]
+
+
+@pytest.fixture()
+def data():
+    records = pd.DataFrame({
+        "response_id": [f"a{i}" for i in range(1, 11)] + [f"b{i}" for i in range(1, 5)],
+        "process": ["A"] * 10 + ["B"] * 4,
+        "rating": [1, 2, 1, 4, 5, 4, 5, 4, 5, 4] + [3, 3, 3, 3],
+    })
+    units = pd.DataFrame([
+        ("a1", "problem", 0.6, 0), ("a1", "problem", 0.6, 0), ("a2", "problem", 0.6, 0), ("a3", "need", 0.6, 0),
+        ("a4", "problem", 0.9, 1),                      # one respondent: under min_respondents
+        ("a5", "praise", -0.8, 0),                      # praise never counts as a pain
+        ("a6", "problem", 0.7, -1),                     # no topic
+        ("b1", "need", 0.2, 0), ("b2", "need", 0.2, 0),
+    ], columns=["response_id", "kind", "negativity", "topic"])
+    units["text_masked"] = [f"цитата {i}" for i in range(len(units))]
+    units = units.merge(records[["response_id", "process"]], on="response_id")
+    return units, records
+
+
+def test_prevalence_wilson_interval_and_rating_impact(data, config):
+    units, records = data
+    table = pain_table(units, records, config.painmap, topic_labels={0: "очередь, запись"}).set_index(["group", "topic"])
+    assert list(table.index) == [("A", 0), ("B", 0)]
+    a = table.loc[("A", 0)]
+    assert (a["respondents"], a["n_group"], a["prevalence"]) == (3, 10, 0.3)
+    # Wilson 95%: (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n) with p = 0.3, n = 10
+    assert a["ci_low"] == pytest.approx(0.1078, abs=5e-4) and a["ci_high"] == pytest.approx(0.6032, abs=5e-4)
+    assert a["kind"] == "problem" and a["response_ids"] == ["a1", "a2", "a3"]
+    assert a["rating_impact"] == pytest.approx(31 / 7 - 4 / 3)  # others 4.43 vs mentioning 1.33
+    assert a["rating_impact_p"] < 0.01
+    assert a["prevalence_text"] == "30% (3 из 10; 11%–60%)"
+    b = table.loc[("B", 0)]
+    assert (b["prevalence"], b["kind"]) == (0.5, "need")
+    assert b["rating_impact"] == 0.0 and pd.isna(b["rating_impact_p"])  # all ratings equal: no test
+    assert len(a["quotes"]) == 3
+
+
+def test_priority_is_formed_from_configured_weights(data, config):
+    units, records = data
+    table = add_priority(pain_table(units, records, config.painmap), config.painmap).set_index("group")
+    # A: prevalence 0.3/0.25 → 1, negativity (0.6+1)/2 = 0.8, rating impact 3.1/2 → 1, no trend
+    assert table.loc["A", "priority"] == pytest.approx(0.45 * 1 + 0.2 * 0.8 + 0.2 * 1)
+    assert table.loc["A", "priority_class"] == "высокий" and table.loc["A", "priority_rank"] == 1
+    assert table.loc["A", "priority_explained"].endswith("= 0.81")
+    # B: prevalence 0.5 → 1, negativity 0.6, no rating impact → 0.45 + 0.12 = 0.57
+    assert table.loc["B", "priority"] == pytest.approx(0.57) and table.loc["B", "priority_class"] == "средний"
+
+
+def test_measures_and_russian_columns(data, config):
+    units, records = data
+    table = pain_table(units, records, config.painmap, topic_labels={0: "очередь, запись"}, taxonomy={0: "очереди"})
+    table = suggest_measures(add_priority(table, config.painmap), config.painmap)
+    assert table["measures"].iloc[0].startswith("электронная запись")
+    russian = russian_columns(table)
+    assert all(col in russian.columns for col in FIVE)
+    assert russian[FIVE].notna().all().all()
+    assert set(russian["тип"]) == {"проблема", "потребность"}
