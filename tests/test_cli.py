@@ -2,7 +2,7 @@ import pytest
 
 from tests.test_io import GOOD_BAD
 
-SUBCOMMANDS = ["ingest", "preprocess", "pains", "topics", "demo-data", "demo", "config"]
+SUBCOMMANDS = ["ingest", "preprocess", "pains", "topics", "painmap", "demo-data", "demo", "config"]
 
 
 def test_top_level_help_lists_every_subcommand(run_cli):

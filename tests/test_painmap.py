@@ -66,3 +66,24 @@ def test_measures_and_russian_columns(data, config):
     assert all(col in russian.columns for col in FIVE)
     assert russian[FIVE].notna().all().all()
     assert set(russian["тип"]) == {"проблема", "потребность"}
+
+
+def test_painmap_cli_writes_the_five_russian_columns_for_every_row(tmp_path, run_cli):
+    from tests.conftest import ROOT
+
+    feedback = pd.read_csv(ROOT / "data/raw/demo/external_feedback.csv", sep=";", dtype=str).head(700)
+    feedback.to_csv(tmp_path / "q2.csv", sep=";", index=False)
+    assert run_cli("ingest", "q2.csv", "--kind", "external", "--processed", "out").returncode == 0
+    res = run_cli("painmap", "--period", "2026Q2", "--processed", "out", "--out", "pm", "--workers", "1")
+    assert res.returncode == 0, res.stderr
+    sheets = pd.read_excel(tmp_path / "pm/pain_map.xlsx", sheet_name=None)
+    assert "Сводка" in sheets and "Метод" in sheets and len(sheets) >= 4
+    for name, sheet in sheets.items():
+        if name == "Метод":
+            continue
+        assert all(col in sheet.columns for col in FIVE), name
+        assert len(sheet) and sheet[FIVE].notna().all().all(), name
+    tidy = pd.read_csv(tmp_path / "pm/pain_map.csv")
+    assert tidy["response_ids"].str.len().gt(0).all() and (tidy["period"] == "2026Q2").all()
+    bad = run_cli("painmap", "--period", "2030Q1", "--processed", "out", "--out", "pm2")
+    assert bad.returncode == 2 and "no external records for period '2030Q1'" in bad.stderr

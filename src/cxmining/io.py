@@ -297,6 +297,30 @@ class EmbeddingStore:
         self._load(key).update(zip(hashes, vectors))
 
 
+# --------------------------------------------------------------------------------- exports
+_SHEET_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def write_xlsx(sheets: dict, path: str | Path) -> Path:
+    """Write DataFrames to one workbook (sheet names made valid and unique), atomically."""
+    used: set[str] = set()
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in sheets.items():
+                base = str(name).translate(_SHEET_BAD).strip()[:31] or "—"
+                sheet, k = base, 2
+                while sheet.lower() in used:
+                    suffix = f" ({k})"
+                    sheet, k = base[:31 - len(suffix)] + suffix, k + 1
+                used.add(sheet.lower())
+                frame.to_excel(writer, sheet_name=sheet, index=False)
+                worksheet = writer.sheets[sheet]
+                for column in worksheet.columns:  # readable widths for managers opening the file
+                    width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
+                    worksheet.column_dimensions[column[0].column_letter].width = min(max(width, 8), 60)
+    return Path(path)
+
+
 # --------------------------------------------------------------------------------- models
 def save_model(model, path: str | Path, config: Config) -> Path:
     """Pickle a fitted model with the configuration fingerprint it was trained with (atomically)."""

@@ -10,6 +10,8 @@ Stable pain ids across periods, trend, curation, the register and the exports ar
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -89,7 +91,9 @@ def _rating_impact(records, by, group, ids, ratings):
     diff = float(others.mean() - mention.mean())
     if others.std() == 0 and mention.std() == 0:
         return diff, np.nan  # no variance: the t-test is undefined
-    test = ttest_ind(others.astype(float), mention.astype(float), equal_var=False)
+    with warnings.catch_warnings():  # a constant group makes scipy warn about precision; the test stands
+        warnings.simplefilter("ignore", RuntimeWarning)
+        test = ttest_ind(others.astype(float), mention.astype(float), equal_var=False)
     return diff, float(test.pvalue)
 
 
