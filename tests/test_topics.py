@@ -131,3 +131,34 @@ def test_cli_fit_is_deterministic_and_assign_reuses_the_model(tmp_path, run_cli)
                   "--out", "assigned.csv")
     assert res.returncode == 0, res.stderr
     assert pd.read_csv(tmp_path / "assigned.csv")["topic"].tolist() == assignments["topic"].tolist()
+
+
+FIT_SCRIPT = """
+import hashlib, json, sys
+from cxmining.topics import TopicModel
+docs = json.load(open(sys.argv[1], encoding="utf-8"))
+model = TopicModel(embedder="lsa", seed=0, min_bertopic=300).fit(docs)
+print(hashlib.md5(model.bertopic_.umap_model.embedding_.tobytes()).hexdigest(), model.labels_.tolist())
+"""
+
+
+def test_bertopic_path_is_identical_across_processes(pipeline, config, tmp_path):
+    """Two processes, same seed, 1,500 unit documents: identical UMAP coordinates and topics.
+    (UMAP's default spectral init fails this from about a thousand documents on.)"""
+    import json
+    import subprocess
+    import sys
+
+    from cxmining.preprocess import preprocess_frame
+
+    feedback = pd.read_csv(ROOT / "data/raw/demo/external_feedback.csv", sep=";", dtype=str).head(700)
+    records = pd.DataFrame({"response_id": feedback["Номер обращения"], "text": feedback["Текст обращения"],
+                            "period": "-"})
+    units = preprocess_frame(records, config, pipeline=pipeline)
+    docs = [d for d in units["analysis_text"] if d][:1500]  # unit-level documents, as pain topics use
+    assert len(docs) >= 1200
+    (tmp_path / "docs.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
+    outputs = [subprocess.run([sys.executable, "-c", FIT_SCRIPT, str(tmp_path / "docs.json")], capture_output=True,
+                              text=True, timeout=600) for _ in range(2)]
+    assert all(o.returncode == 0 for o in outputs), outputs[0].stderr[-2000:]
+    assert outputs[0].stdout == outputs[1].stdout

@@ -7,7 +7,8 @@ and, for quotes and the sentence-transformers back-end, masked texts; it
 2. puts the documents in a canonical order (by text hash), so the order of input rows does not
    change the result, and seeds every random step;
 3. clusters: for a corpus of at least ``min_bertopic`` documents, BERTopic with UMAP
-   (``n_neighbors`` from the corpus size, spectral init, ``random_state=seed``) and HDBSCAN
+   (``n_neighbors`` from the corpus size, PCA init — UMAP's default spectral init starts ARPACK
+   from a random vector and differs between processes even with a seed — ``random_state=seed``) and HDBSCAN
    (``min_cluster_size`` from the corpus size), merged down to ``max_topics``; for a smaller
    corpus, k-means on the embeddings with k chosen by the silhouette criterion (``method_`` says
    which);
@@ -117,7 +118,7 @@ class TopicModel:
         self.params_ = {"n_neighbors": int(np.clip(round(math.sqrt(n) / 1.5), 10, 50)),
                         "min_cluster_size": int(np.clip(n // 200, 8, 60)), "min_samples": 5}
         reducer = umap.UMAP(n_neighbors=self.params_["n_neighbors"], n_components=5, min_dist=0.0, metric="cosine",
-                            init="spectral", random_state=self.seed, low_memory=True)
+                            init="pca", random_state=self.seed, low_memory=True)
         clusterer = hdbscan.HDBSCAN(min_cluster_size=self.params_["min_cluster_size"],
                                     min_samples=self.params_["min_samples"],
                                     metric="euclidean", cluster_selection_method="eom", prediction_data=False)
