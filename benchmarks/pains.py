@@ -33,21 +33,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cxmining.config import load_config  # noqa: E402
-from cxmining.pains import EMPTY_UNIT, KINDS, LearnedClassifier, RuleClassifier, answer_kinds, classify_units, rating_agreement  # noqa: E402
+from cxmining.pains import KINDS, LearnedClassifier, RuleClassifier, answer_kinds, classify_units, rating_agreement  # noqa: E402
 from cxmining.preprocess import TextPipeline, preprocess_frame  # noqa: E402
 
 KURSK = ROOT.parent / "shared" / "data" / "kursk_appeals_train.csv"
 LABELS = list(KINDS)
 
 
-def as_units(pipeline, texts: list[str]) -> pd.DataFrame:
-    """One unit per text (a text that is only a greeting leaves an empty unit: «other»)."""
-    return pd.DataFrame([u[0] if u else EMPTY_UNIT for u in pipeline.units(texts, split=False)])
-
-
 def labelled(pipeline, path: Path) -> tuple[pd.DataFrame, list[str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))["units"]
-    return as_units(pipeline, [d["text"] for d in data]), [d["kind"] for d in data]
+    return pipeline.analyse([d["text"] for d in data]), [d["kind"] for d in data]
 
 
 def report(title: str, y, pred) -> float:
@@ -96,7 +91,7 @@ def main() -> None:
     truth = pd.read_csv(demo / "external_truth.csv", dtype=str)
     planted = [(row.response_id, u["kind"], u["text"]) for row in truth.itertuples() for u in json.loads(row.units)]
     texts = [t for _, _, t in planted]
-    demo_units = as_units(pipeline, texts)
+    demo_units = pipeline.analyse(texts)
     report(f"4. demo: planted units ({len(planted)}) classified one by one, rules",
            [k for _, k, _ in planted], rules.predict(demo_units))
     feedback = pd.read_csv(demo / "external_feedback.csv", sep=";", dtype=str)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from sklearn.metrics import f1_score
 
-from cxmining.pains import (EMPTY_UNIT, KINDS, LearnedClassifier, RuleClassifier, answer_kinds, classify_units,
+from cxmining.pains import (KINDS, LearnedClassifier, RuleClassifier, answer_kinds, classify_units,
                             decide, rating_agreement)
 
 DATA = Path(__file__).parent / "data"
@@ -17,12 +17,8 @@ def rules(config):
     return RuleClassifier(rules=config.pains).fit()
 
 
-def as_units(pipeline, texts):
-    return pd.DataFrame([u[0] if u else EMPTY_UNIT for u in pipeline.units(list(texts), split=False)])
-
-
 def classify(pipeline, rules, text, rating=None):
-    units = as_units(pipeline, [text])
+    units = pipeline.analyse([text])
     if rating is not None:
         units["rating"] = rating
     return rules.score(units).iloc[0]
@@ -123,7 +119,7 @@ def test_rating_agreement():
 
 def labelled_set(pipeline, name):
     data = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["units"]
-    return as_units(pipeline, [d["text"] for d in data]), [d["kind"] for d in data], data
+    return pipeline.analyse([d["text"] for d in data]), [d["kind"] for d in data], data
 
 
 def test_labelled_set_macro_f1_and_hard_cases(pipeline, rules):

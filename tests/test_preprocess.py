@@ -75,3 +75,10 @@ def test_worker_processes_give_identical_units(units, config):
 def test_pipeline_load_builds_its_own_models(config):
     pipeline = TextPipeline.load(config, ner=False)
     assert pipeline.mask(["Звоните 8-910-123-45-67"]) == ["Звоните [ТЕЛЕФОН]"]
+
+
+def test_analyse_gives_exactly_one_unit_per_text(pipeline):
+    frame = pipeline.analyse(["Здравствуйте!", "Дороги не чистят. Сайт не работает.", ""])
+    assert len(frame) == 3
+    assert frame["tokens"][0] == [] and frame["analysis_text"][0] == "" and frame["tokens"][2] == []
+    assert frame["analysis_text"][1] == "дорога не_чистить сайт не_работать"  # not split into sentences

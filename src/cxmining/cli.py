@@ -172,8 +172,7 @@ def pains_train(
     if bad:
         raise io.InputError(f"{labels}: rows {bad[:10]} have a {label_column!r} that is not one of "
                             f"{', '.join(pains.KINDS)}")
-    units = TextPipeline.load(cfg).units(table[text_column].fillna("").astype(str).tolist(), split=False)
-    frame = pd.DataFrame([u[0] if u else pains.EMPTY_UNIT for u in units])
+    frame = TextPipeline.load(cfg).analyse(table[text_column].fillna("").astype(str).tolist())
     model = pains.LearnedClassifier(rules=cfg.pains).fit(frame, kinds.tolist())
     io.save_model(model, out, cfg)
     typer.echo(f"{out}: trained on {len(frame)} units ({', '.join(f'{k} {n}' for k, n in kinds.value_counts().items())})")

@@ -23,8 +23,6 @@ from .config import PainsConfig, _thaw
 KINDS = ("problem", "need", "praise", "other")
 SEVERITY = {k: i for i, k in enumerate(KINDS)}  # for an answer: the most severe kind present
 SCORED = ("problem", "need", "praise")
-# The analysis of an empty text (an answer that was only a greeting): classified as «other».
-EMPTY_UNIT = {"tokens": [], "spaces": [], "pos": [], "morph": [], "lemmas": [], "analysis_text": "", "text_masked": ""}
 _BOUNDARY = {",", ";", ":", "—", "-", ".", "!", "?", "…", "(", ")"}
 
 

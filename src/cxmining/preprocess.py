@@ -26,13 +26,15 @@ from typing import Iterable, Iterator, Sequence
 import pandas as pd
 
 from .clean import clean_text, strip_boilerplate
-from .config import Config, _build, _thaw
+from .config import Config
 from .privacy import Masker
 from .schema import ID_COLUMN, UNIT_GROUPING, UNITS
 from .units import clause_bounds, sentences
 
 PIPELINE_VERSION = "1"  # bump when units change for the same input and configuration
 UNIT_COLUMNS = [f.name for f in UNITS]
+EMPTY_UNIT = {"tokens": [], "spaces": [], "pos": [], "morph": [], "lemmas": [], "analysis_text": "", "text_masked": "",
+              "pii": ""}
 
 
 class TextPipeline:
@@ -60,6 +62,11 @@ class TextPipeline:
         bodies = [strip_boilerplate(clean_text(t), self.config.text) for t in texts]
         spans = self.masker.find_many(bodies)
         return [(self.masker.apply(b, s), ",".join(sorted({x.type for x in s}))) for b, s in zip(bodies, spans)]
+
+    def analyse(self, texts: Sequence[str]) -> pd.DataFrame:
+        """Each text as exactly one unit (labelled units, short answers), in order; a text that is
+        empty after cleaning (only a greeting) gives an empty unit, which classifies as «other»."""
+        return pd.DataFrame([u[0] if u else dict(EMPTY_UNIT) for u in self.units(texts, split=False)])
 
     def units(self, texts: Sequence[str], split: bool = True) -> list[list[dict]]:
         """The units of each text, as dictionaries with the analysis columns of ``UNIT_COLUMNS``.
@@ -154,7 +161,7 @@ def worker_pool(config: Config, n_workers: int) -> ProcessPoolExecutor:
     """Worker processes that each load the models once; pass to :func:`iter_unit_frames` to reuse them."""
     # spawn, not fork: the parent may hold pyarrow/torch threads, which forked children can deadlock on.
     return ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                               initargs=(_thaw(config.raw), config.source))
+                               initargs=(config,))
 
 
 def iter_unit_frames(records: pd.DataFrame | Iterable[pd.DataFrame], config: Config, *, kind: str = "external",
@@ -202,7 +209,7 @@ def _chunks(records, size: int) -> Iterator[pd.DataFrame]:
 _WORKER: dict = {}
 
 
-def _init_worker(raw: dict, source: str) -> None:
+def _init_worker(config: Config) -> None:
     import sys
 
     # spaCy's thinc imports torch when it is installed (BERTopic needs it) although nothing here
@@ -213,7 +220,7 @@ def _init_worker(raw: dict, source: str) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)  # one core per worker: BLAS threads would fight the other workers
-    _WORKER["pipeline"] = TextPipeline.load(_build(raw, source))
+    _WORKER["pipeline"] = TextPipeline.load(config)
 
 
 def _work(field_texts: list[list[str]]) -> list[list[list[dict]]]:
