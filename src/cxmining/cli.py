@@ -121,9 +121,7 @@ def pains_classify(
 
     cfg = load_config(config)
     table = io.read_table(input)
-    for col in filter(None, (text_column, rating_column)):
-        if col not in table.columns:
-            raise io.InputError(f"{input}: no column {col!r}; columns: {', '.join(map(str, table.columns))}")
+    io.require_columns(table, input, text_column, rating_column)
     records = pd.DataFrame({"response_id": [str(i) for i in range(len(table))],
                             "text": table[text_column].astype(object).to_numpy(), "period": "-"})
     if rating_column:
@@ -164,9 +162,7 @@ def pains_train(
 
     cfg = load_config(config)
     table = io.read_table(labels)
-    for col in (text_column, label_column):
-        if col not in table.columns:
-            raise io.InputError(f"{labels}: no column {col!r}; columns: {', '.join(map(str, table.columns))}")
+    io.require_columns(table, labels, text_column, label_column)
     kinds = table[label_column].astype(str).str.strip().str.lower()
     bad = [i + 2 for i, k in enumerate(kinds) if k not in pains.KINDS]
     if bad:
@@ -188,8 +184,7 @@ def _documents(path: Path, text_column: str, cfg, workers: int):
     from .preprocess import preprocess_frame
 
     table = io.read_table(path)
-    if text_column not in table.columns:
-        raise io.InputError(f"{path}: no column {text_column!r}; columns: {', '.join(map(str, table.columns))}")
+    io.require_columns(table, path, text_column)
     ids = [str(i) for i in range(len(table))]
     records = pd.DataFrame({"response_id": ids, "text": table[text_column].astype(object).to_numpy(), "period": "-"})
     units = preprocess_frame(records, cfg, n_workers=workers)

@@ -180,14 +180,17 @@ def records_dir(processed: str | Path, kind: str) -> Path:
 def read_records(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external",
                  periods: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
     """Read stored records of one kind (optionally some periods / columns) as one DataFrame."""
-    root = records_dir(processed, kind)
+    return _read_partitions(records_dir(processed, kind), periods, columns)
+
+
+def _read_partitions(root: Path, periods: list[str] | None, columns: list[str] | None) -> pd.DataFrame:
+    """Concatenate ``root/period=*/part-*.parquet`` (optionally some periods / columns)."""
     files = sorted(root.glob("period=*/part-*.parquet"))
     if periods is not None:
         files = [f for f in files if f.parent.name.split("=", 1)[1] in set(periods)]
     if not files:
         return pd.DataFrame(columns=columns or [])
-    frames = [pd.read_parquet(f, columns=columns) for f in files]
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
 def list_periods(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external") -> list[str]:
@@ -200,6 +203,13 @@ UNITS_META_KEY = b"cxmining"
 
 def units_path(processed: str | Path, kind: str, period: str) -> Path:
     return Path(processed) / kind / "units" / f"period={period}" / "part-0.parquet"
+
+
+def require_columns(table: pd.DataFrame, path, *columns) -> None:
+    """An :class:`InputError` naming the file, the missing column and the columns it has."""
+    for col in filter(None, columns):
+        if col not in table.columns:
+            raise InputError(f"{path}: no column {col!r}; columns: {', '.join(map(str, table.columns))}")
 
 
 def records_path(processed: str | Path, kind: str, period: str) -> Path:
@@ -255,12 +265,7 @@ def _to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 def read_units(processed: str | Path = DEFAULT_PROCESSED, kind: str = "external",
                periods: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
     """Read the units table of one kind (optionally some periods / columns)."""
-    files = sorted((Path(processed) / kind / "units").glob("period=*/part-*.parquet"))
-    if periods is not None:
-        files = [f for f in files if f.parent.name.split("=", 1)[1] in set(periods)]
-    if not files:
-        return pd.DataFrame(columns=columns or [])
-    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+    return _read_partitions(Path(processed) / kind / "units", periods, columns)
 
 
 # --------------------------------------------------------------------------------- embeddings

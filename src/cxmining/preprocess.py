@@ -30,6 +30,7 @@ from .config import Config
 from .privacy import Masker
 from .schema import ID_COLUMN, UNIT_GROUPING, UNITS
 from .units import clause_bounds, sentences
+from .validate import open_columns
 
 PIPELINE_VERSION = "1"  # bump when units change for the same input and configuration
 UNIT_COLUMNS = [f.name for f in UNITS]
@@ -99,11 +100,7 @@ class TextPipeline:
 
 def text_fields(records: pd.DataFrame, kind: str, config: Config) -> list[str]:
     """The text columns of a records table: ``text``, or the survey's open-answer columns."""
-    if kind == "external":
-        return ["text"]
-    known = [q.key for q in config.survey.open_answers]
-    extra = sorted(c for c in records.columns if str(c).startswith("open_") and c not in known)
-    return [c for c in known + extra if c in records.columns]
+    return ["text"] if kind == "external" else open_columns(records, config)
 
 
 def units_frame(records: pd.DataFrame, kind: str, config: Config, results: Iterable[list[list[dict]]]) -> pd.DataFrame:
