@@ -44,3 +44,24 @@ def pipeline(config, nlp, masker):
     from cxmining.preprocess import TextPipeline
 
     return TextPipeline(config, nlp=nlp, masker=masker)
+
+
+@pytest.fixture(scope="session")
+def demo_processed(tmp_path_factory, config):
+    """The bundled demo feedback (both quarters) ingested and preprocessed once per session."""
+    from cxmining import io
+    from cxmining.cli import run_preprocess
+
+    processed = tmp_path_factory.mktemp("demo") / "processed"
+    io.ingest(ROOT / "data/raw/demo/external_feedback.csv", "external", config, processed=processed)
+    run_preprocess(processed, ("external",), config, workers=2)
+    return processed
+
+
+@pytest.fixture(scope="session")
+def demo_truth():
+    import pandas as pd
+
+    demo = ROOT / "data/raw/demo"
+    return (pd.read_csv(demo / "external_truth.csv", dtype=str).fillna(""),
+            pd.read_csv(demo / "planted_external.csv"))

@@ -247,54 +247,31 @@ def painmap(
     period: str = typer.Option(..., "--period", help="The quarter, e.g. 2026Q3."),
     by: str = typer.Option("process", "--by", help="process | touchpoint | service | is_electronic | client_type"),
     processed: Path = ProcessedOpt,
-    out: Path = typer.Option(..., "--out", help="Output directory: pain_map.xlsx, pain_map.csv."),
+    out: Path = typer.Option(..., "--out", help="Output directory: pain_map.xlsx, pain_map.csv/.parquet, charts."),
+    curation: Path = typer.Option(io.DEFAULT_CURATION, "--curation", help="Analysts' pain dictionary (YAML)."),
+    register: Path = typer.Option(io.DEFAULT_REGISTER, "--register", help="Measures register (CSV/XLSX)."),
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(2, "--workers"),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Build the pain map of one quarter from ingested data (preprocessing, pains and topics as needed)."""
-    from . import painmap as pm
-    from .pains import RuleClassifier, classify_units
-    from .topics import TopicModel
+    from . import mapjob
 
     cfg = load_config(config)
-    if by not in ("process", "touchpoint", "service", "is_electronic", "client_type"):
-        raise ValueError(f"--by {by!r}: use process, touchpoint, service, is_electronic or client_type")
+    if by not in mapjob.GROUPINGS:
+        raise ValueError(f"--by {by!r}: use one of {', '.join(mapjob.GROUPINGS)}")
+    cur, reg = io.read_curation(curation), io.read_register(register)  # fail before the long part
     if period not in io.list_periods(processed, "external"):
         raise io.InputError(f"{processed}: no external records for period {period!r}; "
                             f"periods: {', '.join(io.list_periods(processed, 'external')) or 'none (run ingest)'}")
     run_preprocess(processed, ("external",), cfg, workers=workers)
-    records = io.read_records(processed, "external", periods=[period])
-    units = classify_units(io.read_units(processed, "external", periods=[period]), RuleClassifier(rules=cfg.pains).fit())
-    pains = units[units["kind"].isin(["problem", "need"])]
-    model = TopicModel(**cfg.topics.model_settings(), seed=seed).fit(
-        pains["analysis_text"].tolist(), pains["text_masked"].tolist(), store=io.EmbeddingStore(Path(processed) / "embeddings"))
-    units["topic"] = -1
-    units.loc[pains.index, "topic"] = model.labels_
-    taxonomy = dict(zip(model.topic_info_["topic"], model.topic_info_["taxonomy"]))
-    table = pm.pain_table(units, records.astype({by: str}), cfg.painmap, by=by,
-                          topic_labels=model.labels(), taxonomy=taxonomy) if len(pains) else pd.DataFrame()
-    if table.empty:
-        raise ValueError(f"period {period}: no pain mentioned by {cfg.painmap.min_respondents}+ respondents of a group")
-    table = pm.suggest_measures(pm.add_priority(table, cfg.painmap), cfg.painmap)
-    covered = units.loc[pains.index].merge(table[["group", "topic"]].drop_duplicates(), left_on=[by, "topic"],
-                                            right_on=["group", "topic"], how="inner") if by in units else pains.iloc[0:0]
-    coverage = len(covered) / max(len(pains), 1)
-    russian = pm.russian_columns(table, by)
-    sheets = {"Сводка": russian.head(30)}
-    for group, part in russian.groupby(russian.columns[0], sort=True):
-        sheets[str(group)] = part
-    sheets["Метод"] = pd.DataFrame({"параметр": ["период", "группировка", "тематическая модель", "выбросы до / после",
-                                                 "покрытие проблем и потребностей", "конфигурация"],
-                                    "значение": [period, by, model.method_,
-                                                 f"{model.outliers_before_:.1%} / {model.outliers_after_:.1%}",
-                                                 f"{coverage:.1%}", cfg.fingerprint]})
-    io.write_xlsx(sheets, out / "pain_map.xlsx")
-    tidy = table.assign(quotes=[" | ".join(q) for q in table["quotes"]],
-                        response_ids=[";".join(r) for r in table["response_ids"]], period=period, grouping=by)
-    io.write_csv(tidy, out / "pain_map.csv")
-    typer.echo(f"{out / 'pain_map.xlsx'}: {len(table)} pains in {table['group'].nunique()} groups; "
-               f"coverage of problem and need units {coverage:.0%}")
+    result = mapjob.build_pain_map(processed, period, cfg, by=by, seed=seed, curation=cur, register=reg, echo=typer.echo)
+    mapjob.write_pain_map(result, out, reg)
+    t = result.table
+    typer.echo(f"{out / 'pain_map.xlsx'}: {len(t)} pains in {t['group'].nunique()} groups; coverage of problem and "
+               f"need units {result.coverage:.0%}; rises {int(t['rise'].sum())}; new {int(t['status'].str.contains('новая').sum())}; "
+               f"not met again {len(result.vanished)}; curated rows {int((t['curated'] != '').sum())}; "
+               f"register rows shown {int(t['in_register'].sum())}")
 
 
 @app.command("demo-data")

@@ -196,6 +196,16 @@ def _topics_config(t: dict) -> TopicsConfig:
 
 
 @dataclass(frozen=True)
+class IdentityConfig:
+    """Thresholds that let a quarter's topic continue a known pain (section ``painmap.identity``)."""
+
+    min_cosine: float      # centroids at least this close ...
+    min_keywords: float    # ... and keywords overlapping at least this much (Jaccard), or
+    strong_cosine: float   # centroids this close whatever the keywords, or
+    min_overlap: float     # this Jaccard share of the previous period's units in common
+
+
+@dataclass(frozen=True)
 class PainMapConfig:
     """Pain-map statistics, priority weights and the measure catalogue (section ``painmap``)."""
 
@@ -208,6 +218,9 @@ class PainMapConfig:
     classes: tuple[tuple[str, float], ...]  # (name, lowest score), highest first
     measures: Mapping[str, tuple[str, ...]]
     default_measure: str
+    identity: IdentityConfig
+    rise_alpha: float           # family-wise level of the test for rises
+    rise_correction: str        # statsmodels.stats.multitest.multipletests method
 
 
 def _painmap_config(p: dict) -> PainMapConfig:
@@ -223,6 +236,8 @@ def _painmap_config(p: dict) -> PainMapConfig:
         rating_full=float(pr["rating_full"]), trend_full=float(pr["trend_full"]), classes=classes,
         measures=MappingProxyType({str(k): tuple(v) for k, v in (p.get("measures") or {}).items()}),
         default_measure=str(p["default_measure"]),
+        identity=IdentityConfig(**{k: float(v) for k, v in p["identity"].items()}),
+        rise_alpha=float(p["rises"]["alpha"]), rise_correction=str(p["rises"]["correction"]),
     )
 
 

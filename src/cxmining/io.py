@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 from .config import ColumnSpec, Config, normalize_label
 from .schema import ID_COLUMN, arrow_schema
@@ -163,6 +164,17 @@ def atomic_path(path: str | Path):
 def write_csv(df: pd.DataFrame, path: str | Path, sep: str = ",") -> Path:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, sep=sep, index=False, encoding="utf-8", lineterminator="\n")
+    return Path(path)
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Save a matplotlib Figure as PNG atomically (no software/date metadata: same data, same bytes)
+    and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
     return Path(path)
 
 
@@ -324,6 +336,39 @@ def write_xlsx(sheets: dict, path: str | Path) -> Path:
                     width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
                     worksheet.column_dimensions[column[0].column_letter].width = min(max(width, 8), 60)
     return Path(path)
+
+
+# --------------------------------------------------------------------------------- curation
+DEFAULT_CURATION = Path("data/curation/pains.yaml")
+DEFAULT_REGISTER = Path("data/curation/measures_register.csv")
+
+
+def read_curation(path: str | Path | None):
+    """The analysts' pain dictionary (``curation.Curation``); empty when ``path`` is None or absent
+    and it is the default location."""
+    from .curation import Curation
+
+    if path is None or (Path(path) == DEFAULT_CURATION and not Path(path).exists()):
+        return Curation()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: pain dictionary not found; create it (see cxmining.curation) or omit --curation")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}); fix the indicated line") from None
+    if raw is not None and not isinstance(raw, dict):
+        raise InputError(f"{path}: expected sections rename / merge / noise / move at the top level")
+    return Curation.from_dict(raw, source=str(path))
+
+
+def read_register(path: str | Path | None) -> pd.DataFrame | None:
+    """The measures register (CSV or XLSX), checked; None when absent at the default location."""
+    from .curation import check_register
+
+    if path is None or (Path(path) == DEFAULT_REGISTER and not Path(path).exists()):
+        return None
+    return check_register(read_table(path), source=str(path))
 
 
 # --------------------------------------------------------------------------------- models

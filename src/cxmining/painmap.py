@@ -6,7 +6,9 @@ one row per (group, pain) with its respondents, prevalence and 95% Wilson interv
 :func:`add_priority` forms a transparent priority score from configured weights and says how each
 row's score was formed; :func:`suggest_measures` maps taxonomy names to catalogue measures;
 :func:`russian_columns` renames the columns the administration's procedure requires.
-Stable pain ids across periods, trend, curation, the register and the exports are not built yet.
+:func:`add_trend` compares each row with the previous period and flags significant rises.
+Stable ids live in :mod:`cxmining.identity`, curation and the measures register in
+:mod:`cxmining.curation`; :mod:`cxmining.mapjob` runs the whole map from the processed data.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ RUSSIAN = {
     "prevalence": "доля", "ci_low": "доверительный интервал: от", "ci_high": "доверительный интервал: до",
     "negativity": "негативность", "rating_impact": "влияние на оценку", "priority": "балл приоритета",
     "priority_explained": "как сформирован приоритет", "quotes": "цитаты", "response_ids": "обращения",
+    "pain_id": "код боли", "status": "статус", "trend_text": "динамика к прошлому периоду",
+    "curated": "правка аналитика",
 }
 KIND_RU = {"problem": "проблема", "need": "потребность"}
 
@@ -52,7 +56,9 @@ def pain_table(units: pd.DataFrame, records: pd.DataFrame, config: PainMapConfig
     sizes = records.groupby(by, dropna=False)["response_id"].nunique()
     ratings = records.set_index("response_id")["rating"] if "rating" in records.columns else None
     rows = []
-    for (group, topic), part in pains.groupby([by, "topic"], sort=True, dropna=False):
+    key = "pain_id" if "pain_id" in pains.columns else "topic"
+    pains = pains[pains[key].notna()]
+    for (group, topic), part in pains.groupby([by, key], sort=True, dropna=False):
         ids = sorted(part["response_id"].unique())
         k, n = len(ids), int(sizes.get(group, 0))
         if k < config.min_respondents or n == 0:
@@ -61,7 +67,8 @@ def pain_table(units: pd.DataFrame, records: pd.DataFrame, config: PainMapConfig
         impact, impact_p = _rating_impact(records, by, group, ids, ratings)
         quotes = part.sort_values("negativity", ascending=False, kind="stable")["text_masked"].drop_duplicates().head(3)
         rows.append({
-            "group": group, "topic": int(topic), "label": (topic_labels or {}).get(topic, str(topic)),
+            "group": group, key: topic if key == "pain_id" else int(topic),
+            "label": (topic_labels or {}).get(topic, str(topic)),
             "taxonomy": (taxonomy or {}).get(topic), "kind": part["kind"].value_counts().idxmax(),
             "respondents": k, "n_group": n, "prevalence": k / n, "ci_low": float(low), "ci_high": float(high),
             "negativity": float(part["negativity"].mean()), "rating_impact": impact, "rating_impact_p": impact_p,
@@ -95,6 +102,55 @@ def _rating_impact(records, by, group, ids, ratings):
         warnings.simplefilter("ignore", RuntimeWarning)
         test = ttest_ind(others.astype(float), mention.astype(float), equal_var=False)
     return diff, float(test.pvalue)
+
+
+def add_trend(table: pd.DataFrame, previous: pd.DataFrame | None, config: PainMapConfig,
+              previous_period: str | None = None) -> pd.DataFrame:
+    """Add the previous period's prevalence, ``trend`` (difference in shares) and ``rise``.
+
+    ``previous`` holds ``group``, ``pain_id``, ``respondents`` and ``n_group`` of the previous
+    period (pains it did not have count as 0 of its group's respondents). A rise is a one-sided
+    two-proportion z-test (statsmodels) whose p-value, corrected over the map's rows
+    (``rise_correction``), stays under ``rise_alpha``.
+    """
+    from statsmodels.stats.multitest import multipletests
+    from statsmodels.stats.proportion import proportions_ztest
+
+    out = table.copy()
+    if out.empty:
+        return out
+    if previous is None or previous.empty:
+        out["prev_respondents"], out["prev_n_group"], out["prev_prevalence"] = np.nan, np.nan, np.nan
+        out["trend"], out["rise_p"], out["rise"] = np.nan, np.nan, False
+        out["trend_text"] = "нет данных за прошлый период"
+        return out
+    prev = previous.set_index(["group", "pain_id"])
+    sizes = previous.groupby("group")["n_group"].max()
+    out["prev_respondents"] = [int(prev["respondents"].get((g, p), 0)) for g, p in zip(out["group"], out["pain_id"])]
+    out["prev_n_group"] = [int(sizes.get(g, 0)) for g in out["group"]]
+    has_prev = out["prev_n_group"] > 0
+    out["prev_prevalence"] = np.where(has_prev, out["prev_respondents"] / out["prev_n_group"].where(has_prev, 1), np.nan)
+    out["trend"] = out["prevalence"] - out["prev_prevalence"]
+    raw = np.full(len(out), np.nan)
+    for i, (k, n, k0, n0) in enumerate(out[["respondents", "n_group", "prev_respondents", "prev_n_group"]].itertuples(index=False)):
+        if n0 > 0 and (k + k0) > 0:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                raw[i] = proportions_ztest([k, k0], [n, n0], alternative="larger")[1]
+    tested = ~np.isnan(raw)
+    out["rise_p"] = np.nan
+    out["rise"] = False
+    if tested.any():
+        reject, corrected, _, _ = multipletests(raw[tested], alpha=config.rise_alpha, method=config.rise_correction)
+        out.loc[tested, "rise_p"] = corrected
+        out.loc[tested, "rise"] = reject & (out.loc[tested, "trend"].to_numpy() > 0)
+    label = f" к {previous_period}" if previous_period else ""
+    out["trend_text"] = [
+        "нет данных за прошлый период" if np.isnan(t) else
+        f"{t * 100:+.0f} п.п.{label} ({k0} из {n0} → {k} из {n})" + ("; рост" if r else "")
+        for t, k0, n0, k, n, r in out[["trend", "prev_respondents", "prev_n_group", "respondents", "n_group", "rise"]]
+        .itertuples(index=False)]
+    return out
 
 
 def add_priority(table: pd.DataFrame, config: PainMapConfig) -> pd.DataFrame:

@@ -99,6 +99,9 @@ class TopicModel:
             topics[topics == OUTLIER] = self._nearest(vectors[topics == OUTLIER])
             self.centroids_ = self._centroids(vectors, topics)
         self.outliers_after_ = float(np.mean(topics == OUTLIER)) if n else 0.0
+        # How far a topic's own documents lie from its centroid: a new document further than
+        # nearly all of them (5th percentile of similarity) is not that topic (transform(strict=True)).
+        self.radius_ = {t: float(np.quantile(vectors[topics == t] @ c, 0.05)) for t, c in self.centroids_.items()}
         self.topic_info_ = self._describe(d_sorted, t_sorted, vectors, topics)
         labels = np.full(len(docs), OUTLIER, dtype=int)
         labels[order] = topics
@@ -203,14 +206,25 @@ class TopicModel:
         return best if best_share >= self.taxonomy_min_overlap else None
 
     # ------------------------------------------------------------------ using
-    def transform(self, docs: Sequence[str], texts: Sequence[str] | None = None, store=None) -> np.ndarray:
-        """Topics of new documents: the nearest topic centroid in embedding space."""
+    def transform(self, docs: Sequence[str], texts: Sequence[str] | None = None, store=None,
+                  strict: bool = False) -> np.ndarray:
+        """Topics of new documents: the nearest topic centroid in embedding space.
+
+        With ``strict``, a document less similar to that centroid than 95% of the topic's own
+        documents were stays an outlier (-1): used to count an earlier period's answers under
+        today's topics without forcing every answer into some topic.
+        """
         docs = [d or "" for d in docs]
         inputs = docs if uses_lemmas(self.embedder_) else list(texts if texts is not None else docs)
         out = np.full(len(docs), OUTLIER, dtype=int)
         keep = [i for i, d in enumerate(docs) if d.strip()]
         if keep:
-            out[keep] = self._nearest(embed(self.embedder_, [inputs[i] for i in keep], store))
+            vectors = embed(self.embedder_, [inputs[i] for i in keep], store)
+            nearest = self._nearest(vectors)
+            if strict:
+                sims = np.einsum("ij,ij->i", vectors, np.vstack([self.centroids_[t] for t in nearest]))
+                nearest = np.where(sims >= np.array([self.radius_[t] for t in nearest]), nearest, OUTLIER)
+            out[keep] = nearest
         return out
 
     def labels(self) -> dict[int, str]:
