@@ -89,3 +89,38 @@ def test_preprocess_writes_masked_units_and_skips_up_to_date_periods(tmp_path, r
 def test_preprocess_rejects_unknown_kind(run_cli):
     res = run_cli("preprocess", "--kind", "citizens", "--processed", "nowhere")
     assert res.returncode == 2 and "unknown kind 'citizens'" in res.stderr
+
+
+def test_painmap_register_row_shows_and_survives_the_next_quarter(tmp_path, run_cli, demo_processed):
+    import pandas as pd
+
+    for period in ("2026Q3", "2026Q2"):  # the later quarter first: the earlier one's ids must not depend on it
+        first = run_cli("painmap", "--period", period, "--processed", demo_processed, "--out", period[-2:].lower())
+        assert first.returncode == 0, first.stderr
+    q2 = pd.read_csv(tmp_path / "q2/pain_map.csv")
+    later = set(pd.read_parquet(demo_processed / "painmap/period=2026Q3/pains.parquet")["pain_id"])
+    top = q2.groupby("pain_id")["respondents"].sum().sort_values(ascending=False, kind="stable")
+    pain = next(p for p in top.index if p in later)  # a big pain that carries on into the next quarter
+    register = tmp_path / "register.csv"
+    register.write_text("pain_id,measure,owner,deadline,status\n"
+                        f"{pain},Запись на приём через портал,Иванова И.И.,2026-12-31,в работе\n", encoding="utf-8")
+    original = register.read_bytes()
+    entry = "Запись на приём через портал (Иванова И.И., до 2026-12-31, в работе)"
+
+    again = run_cli("painmap", "--period", "2026Q2", "--processed", demo_processed, "--out", "q2", "--register", register)
+    assert again.returncode == 0, again.stderr
+    q2 = pd.read_csv(tmp_path / "q2/pain_map.csv")
+    assert q2.loc[q2["pain_id"] == pain, "measures"].str.startswith(entry).all()
+    assert (q2.loc[q2["pain_id"] != pain, "in_register"] == 0).all()
+
+    nxt = run_cli("painmap", "--period", "2026Q3", "--processed", demo_processed, "--out", "q3", "--register", register)
+    assert nxt.returncode == 0, nxt.stderr
+    q3 = pd.read_csv(tmp_path / "q3/pain_map.csv")
+    assert (q3["pain_id"] == pain).any() and q3.loc[q3["pain_id"] == pain, "measures"].str.startswith(entry).all()
+    sheets = pd.read_excel(tmp_path / "q3/pain_map.xlsx", sheet_name=None)
+    assert any(entry in " ".join(map(str, s.to_numpy().ravel())) for s in sheets.values())
+    assert register.read_bytes() == original  # the analysts' file is never rewritten
+    draft = pd.read_csv(tmp_path / "q3/measures_register_draft.csv", dtype=str)
+    assert draft.iloc[0]["measure"] == "Запись на приём через портал"
+    for chart in ("heatmap.png", "priority_matrix.png", "trend.png"):
+        assert (tmp_path / "q3" / chart).stat().st_size > 10_000

@@ -87,3 +87,35 @@ def test_painmap_cli_writes_the_five_russian_columns_for_every_row(tmp_path, run
     assert tidy["response_ids"].str.len().gt(0).all() and (tidy["period"] == "2026Q2").all()
     bad = run_cli("painmap", "--period", "2030Q1", "--processed", "out", "--out", "pm2")
     assert bad.returncode == 2 and "no external records for period '2030Q1'" in bad.stderr
+
+
+def test_trend_and_rises_by_hand(config):
+    from scipy.stats import norm
+
+    from cxmining.painmap import add_trend
+
+    table = pd.DataFrame({"group": ["A"] * 4, "pain_id": ["P1", "P2", "P3", "P4"], "respondents": [30, 12, 5, 9],
+                          "n_group": [100] * 4})
+    table["prevalence"] = table["respondents"] / table["n_group"]
+    previous = pd.DataFrame({"group": ["A"] * 3, "pain_id": ["P1", "P2", "P4"], "respondents": [15, 10, 3],
+                             "n_group": [100] * 3})
+    out = add_trend(table, previous, config.painmap, "2026Q2").set_index("pain_id")
+
+    def one_sided(k1, k0, n=100):  # pooled two-proportion z-test, H1: p1 > p0
+        p = (k1 + k0) / (2 * n)
+        return norm.sf((k1 - k0) / n / (p * (1 - p) * 2 / n) ** 0.5)
+
+    raw = {"P1": one_sided(30, 15), "P2": one_sided(12, 10), "P3": one_sided(5, 0), "P4": one_sided(9, 3)}
+    holm, running = {}, 0.0
+    for rank, (pain, p) in enumerate(sorted(raw.items(), key=lambda kv: kv[1])):  # Holm step-down
+        running = max(running, min(1.0, (len(raw) - rank) * p))
+        holm[pain] = running
+    for pain in raw:
+        assert out.loc[pain, "rise_p"] == pytest.approx(holm[pain], rel=1e-6), pain
+    assert out.loc["P1", "rise"] and out.loc["P3", "rise"] and not out.loc["P2", "rise"]
+    # P4 (3 -> 9 of 100) passes alone (raw p 0.037) but not after the correction for four pains.
+    assert raw["P4"] < 0.05 and holm["P4"] > 0.05 and not out.loc["P4", "rise"]
+    assert out.loc["P3", "prev_respondents"] == 0 and out.loc["P1", "trend"] == pytest.approx(0.15)
+    assert out.loc["P1", "trend_text"] == "+15 п.п. к 2026Q2 (15 из 100 → 30 из 100); рост"
+    first = add_trend(table, None, config.painmap)
+    assert first["trend_text"].eq("нет данных за прошлый период").all() and not first["rise"].any()

@@ -294,9 +294,10 @@ def demo_job(
     raw: Path = typer.Option(Path("data/raw/demo"), "--raw", help="Demo data directory (generated when missing)."),
     processed: Path = ProcessedOpt,
     workers: int = typer.Option(2, "--workers", help="Worker processes for the text pipeline."),
+    reports: Path = typer.Option(Path("reports"), "--reports", help="Where the pain map goes (REPORTS/PERIOD/pain_map)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """The main job on the bundled demo data: generate if missing, ingest, preprocess."""
+    """The main job on the bundled demo data: generate if missing, ingest, preprocess, pain map."""
     from . import demo
 
     cfg = load_config(config)
@@ -308,32 +309,27 @@ def demo_job(
     records = io.read_records(processed, "external", columns=["period", "process"])
     typer.echo(f"external records by period: {records.groupby('period').size().to_dict()}")
     run_preprocess(processed, ("external", "internal"), cfg, workers=workers)
-    _pain_topics_summary(processed, cfg)
+    _demo_pain_map(processed, cfg, reports)
     typer.echo(f"output: {Path(processed).resolve()}")
 
 
-def _pain_topics_summary(processed: Path, cfg, top: int = 8) -> None:
-    """Unit kinds and the main pain topics of the latest external period (a preview of the pain map)."""
-    from .pains import RuleClassifier, answer_kinds, classify_units
-    from .topics import TopicModel
+def _demo_pain_map(processed: Path, cfg, reports: Path, top: int = 8) -> None:
+    """Build the latest quarter's pain map of the demo (both quarters' ids and trend) and print its top."""
+    from . import mapjob
 
     periods = io.list_periods(processed, "external")
     if not periods:
         return
-    units = classify_units(io.read_units(processed, "external", periods=[periods[-1]]),
-                           RuleClassifier(rules=cfg.pains).fit())
-    answers = answer_kinds(units)
-    kinds = units["kind"].value_counts()
-    typer.echo(f"{periods[-1]}: units " + ", ".join(f"{k} {kinds.get(k, 0)}" for k in ("problem", "need", "praise", "other"))
-               + f"; answers with a problem or need: {((answers['n_problem'] + answers['n_need']) > 0).mean():.0%}")
-    pains = units[units["kind"].isin(["problem", "need"])]
-    model = TopicModel(**cfg.topics.model_settings(), seed=0).fit(
-        pains["analysis_text"].tolist(), pains["text_masked"].tolist(), store=io.EmbeddingStore(Path(processed) / "embeddings"))
-    respondents = pains.assign(topic=model.labels_).groupby("topic")["response_id"].nunique()
-    typer.echo(f"top pain topics ({model.method_}):")
-    for topic, label in list(model.labels().items())[:top]:
-        if topic in respondents:
-            typer.echo(f"  {respondents[topic]:>4} answers  {label}")
+    result = mapjob.build_pain_map(processed, periods[-1], cfg, curation=io.read_curation(io.DEFAULT_CURATION),
+                                   register=io.read_register(io.DEFAULT_REGISTER), echo=typer.echo)
+    out = reports / periods[-1] / "pain_map"
+    mapjob.write_pain_map(result, out, io.read_register(io.DEFAULT_REGISTER))
+    t = result.table
+    typer.echo(f"{periods[-1]}: {len(t)} pains in {t['group'].nunique()} processes; coverage {result.coverage:.0%}; "
+               f"rises {int(t['rise'].sum())}; top by priority:")
+    for row in t.head(top).itertuples():
+        typer.echo(f"  {row.priority_class:<8} {row.pain_id} {row.prevalence_text:<24} {row.group}: {row.label}")
+    typer.echo(f"pain map: {(out / 'pain_map.xlsx').resolve()}")
 
 
 @app.command("config")

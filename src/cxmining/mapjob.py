@@ -29,7 +29,7 @@ from . import identity, io
 from . import painmap as pm
 from .config import Config
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 GROUPINGS = ("process", "touchpoint", "service", "is_electronic", "client_type")
 
 

@@ -246,7 +246,8 @@ def _label(keywords, taxonomy: str | None) -> str:
         chosen.append(word)
         if len(chosen) == 3:
             break
-    words = ", ".join(chosen) if chosen else "(без ключевых слов)"
+    # Negation is glued to its verb in the analysis text (не_работать); a reader sees "не работать".
+    words = ", ".join(c.replace("_", " ") for c in chosen) if chosen else "(без ключевых слов)"
     return f"{taxonomy}: {words}" if taxonomy else words
 
 
