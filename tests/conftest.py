@@ -48,13 +48,14 @@ def pipeline(config, nlp, masker):
 
 @pytest.fixture(scope="session")
 def demo_processed(tmp_path_factory, config):
-    """The bundled demo feedback (both quarters) ingested and preprocessed once per session."""
+    """The bundled demo feedback and survey (both quarters) ingested and preprocessed once per session."""
     from cxmining import io
     from cxmining.cli import run_preprocess
 
     processed = tmp_path_factory.mktemp("demo") / "processed"
     io.ingest(ROOT / "data/raw/demo/external_feedback.csv", "external", config, processed=processed)
-    run_preprocess(processed, ("external",), config, workers=2)
+    io.ingest(ROOT / "data/raw/demo/internal_survey.csv", "internal", config, processed=processed)
+    run_preprocess(processed, ("external", "internal"), config, workers=2)
     return processed
 
 

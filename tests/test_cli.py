@@ -2,7 +2,7 @@ import pytest
 
 from tests.test_io import GOOD_BAD
 
-SUBCOMMANDS = ["ingest", "preprocess", "pains", "topics", "painmap", "demo-data", "demo", "config"]
+SUBCOMMANDS = ["ingest", "preprocess", "pains", "topics", "painmap", "survey", "demo-data", "demo", "config"]
 
 
 def test_top_level_help_lists_every_subcommand(run_cli):
@@ -124,3 +124,19 @@ def test_painmap_register_row_shows_and_survives_the_next_quarter(tmp_path, run_
     assert draft.iloc[0]["measure"] == "Запись на приём через портал"
     for chart in ("heatmap.png", "priority_matrix.png", "trend.png"):
         assert (tmp_path / "q3" / chart).stat().st_size > 10_000
+
+
+def test_survey_cli_threshold_and_errors(tmp_path, run_cli, demo_processed):
+    import pandas as pd
+
+    res = run_cli("survey", "--period", "2026Q3", "--processed", demo_processed, "--out", "sv", "--min-group", "20")
+    assert res.returncode == 0, res.stderr
+    summary = pd.read_csv(tmp_path / "sv/survey_summary.csv")
+    assert list(summary.columns) == ["breakdown", "group", "dimension", "n", "mean", "index", "top2", "bottom2",
+                                     "ci_low", "ci_high", "suppressed"]
+    shown = summary[~summary["suppressed"] & (summary["breakdown"] != "all")]
+    assert (shown["n"] >= 20).all() and summary["suppressed"].sum() > 20
+    for name in ("survey.xlsx", "internal_pain_map.csv", "likert.png", "departments_heatmap.png", "drivers_quadrant.png"):
+        assert (tmp_path / "sv" / name).exists(), name
+    bad = run_cli("survey", "--period", "2030Q1", "--processed", demo_processed, "--out", "x")
+    assert bad.returncode == 2 and "no internal survey records for period '2030Q1'" in bad.stderr

@@ -274,6 +274,35 @@ def painmap(
                f"register rows shown {int(t['in_register'].sum())}")
 
 
+@app.command()
+def survey(
+    period: str = typer.Option(..., "--period", help="The survey wave, e.g. 2026Q3."),
+    processed: Path = ProcessedOpt,
+    min_group: Optional[int] = typer.Option(None, "--min-group", help="Anonymity threshold (default: config, 5)."),
+    out: Path = typer.Option(..., "--out", help="Output directory: survey_summary.csv, survey.xlsx, charts."),
+    seed: int = typer.Option(0, "--seed"),
+    workers: int = typer.Option(2, "--workers"),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Internal survey: satisfaction by dimension and group with anonymity, change, drivers, internal pain map."""
+    from . import surveyjob
+
+    cfg = load_config(config)
+    if period not in io.list_periods(processed, "internal"):
+        raise io.InputError(f"{processed}: no internal survey records for period {period!r}; "
+                            f"periods: {', '.join(io.list_periods(processed, 'internal')) or 'none (run ingest --kind internal)'}")
+    run_preprocess(processed, ("internal",), cfg, workers=workers)
+    result = surveyjob.build_survey(processed, period, cfg, min_group=min_group, seed=seed, echo=typer.echo)
+    surveyjob.write_survey(result, out)
+    s = result.summary
+    allr = s[s["breakdown"] == "all"].set_index("dimension")
+    typer.echo(f"{out / 'survey.xlsx'}: {int(allr['n'].max())} respondents; overall index "
+               f"{allr.at['overall', 'index']:.0f}; hidden cells {int(s['suppressed'].sum())} "
+               f"(threshold {result.min_group}); significant changes "
+               f"{int(result.changes['significant'].sum()) if len(result.changes) else 0}; "
+               f"internal pains {len(result.pain_map)}")
+
+
 @app.command("demo-data")
 def demo_data(
     out: Path = typer.Option(..., "--out", help="Directory to write the demo files into."),
@@ -297,7 +326,7 @@ def demo_job(
     reports: Path = typer.Option(Path("reports"), "--reports", help="Where the pain map goes (REPORTS/PERIOD/pain_map)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """The main job on the bundled demo data: generate if missing, ingest, preprocess, pain map."""
+    """The main job on the bundled demo data: generate if missing, ingest, preprocess, pain map, survey."""
     from . import demo
 
     cfg = load_config(config)
@@ -310,6 +339,7 @@ def demo_job(
     typer.echo(f"external records by period: {records.groupby('period').size().to_dict()}")
     run_preprocess(processed, ("external", "internal"), cfg, workers=workers)
     _demo_pain_map(processed, cfg, reports)
+    _demo_survey(processed, cfg, reports)
     typer.echo(f"output: {Path(processed).resolve()}")
 
 
@@ -330,6 +360,24 @@ def _demo_pain_map(processed: Path, cfg, reports: Path, top: int = 8) -> None:
     for row in t.head(top).itertuples():
         typer.echo(f"  {row.priority_class:<8} {row.pain_id} {row.prevalence_text:<24} {row.group}: {row.label}")
     typer.echo(f"pain map: {(out / 'pain_map.xlsx').resolve()}")
+
+
+def _demo_survey(processed: Path, cfg, reports: Path) -> None:
+    """The latest wave of the demo survey, with anonymity kept, into REPORTS/PERIOD/survey."""
+    from . import surveyjob
+
+    periods = io.list_periods(processed, "internal")
+    if not periods:
+        return
+    result = surveyjob.build_survey(processed, periods[-1], cfg, echo=typer.echo)
+    out = reports / periods[-1] / "survey"
+    surveyjob.write_survey(result, out)
+    ch = result.changes
+    moved = ch[ch["significant"] & (ch["breakdown"] == "all")] if len(ch) else ch
+    typer.echo(f"survey {periods[-1]}: hidden cells {int(result.summary['suppressed'].sum())} (groups under "
+               f"{result.min_group}); significant changes overall: "
+               + (", ".join(f"{result.labels[d]} {x:+.2f}" for d, x in zip(moved["dimension"], moved["diff"])) or "none"))
+    typer.echo(f"survey report: {(out / 'survey.xlsx').resolve()}")
 
 
 @app.command("config")

@@ -99,6 +99,11 @@ class SurveyConfig:
     open_answers: tuple[Question, ...]
     likert_scale: Mapping[str, int]
     likert_no_answer: frozenset[str]
+    confidence: float = 0.95
+    change_alpha: float = 0.05
+    change_correction: str = "holm"
+    bootstrap: int = 500
+    lexicons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # dimension -> lemmas
 
     @property
     def dimension_keys(self) -> tuple[str, ...]:
@@ -420,7 +425,13 @@ def _build(raw: dict, source: str) -> Config:
         open_answers=tuple(_question(q) for q in s["open_answers"]),
         likert_scale=MappingProxyType(scale),
         likert_no_answer=frozenset(normalize_label(w) for w in s["likert"]["no_answer"]),
+        confidence=float(s["confidence"]), change_alpha=float(s["change"]["alpha"]),
+        change_correction=str(s["change"]["correction"]), bootstrap=int(s["drivers"]["bootstrap"]),
+        lexicons=MappingProxyType({str(k): tuple(normalize_label(w) for w in v) for k, v in (s.get("lexicons") or {}).items()}),
     )
+    unknown = set(survey.lexicons) - set(survey.dimension_keys)
+    if unknown:
+        raise ValueError(f"survey.lexicons: {sorted(unknown)} are not survey dimensions")
     return Config(
         columns=MappingProxyType(columns),
         client_types=_vocabulary(values["client_type"]),

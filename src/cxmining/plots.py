@@ -112,3 +112,89 @@ def trend_chart(history: pd.DataFrame, table: pd.DataFrame, top: int = 8):
     ax.set_xticklabels(periods)
     fig.tight_layout()
     return fig
+
+
+LIKERT_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#d9d9d9", 4: "#67a9cf", 5: "#2166ac"}
+LIKERT_RU = {1: "1 — совсем не удовлетворены", 2: "2", 3: "3", 4: "4", 5: "5 — полностью удовлетворены"}
+
+
+def likert_bars(summary: pd.DataFrame, labels: dict):
+    """Diverging stacked bars of the answer distribution per dimension (all respondents):
+    1–2 to the left of zero, 4–5 to the right, 3 split across it."""
+    rows = summary[(summary["breakdown"] == "all") & ~summary["suppressed"]].copy()
+    rows = rows.sort_values("index", kind="stable")
+    shares = rows[[f"d{k}" for k in range(1, 6)]].to_numpy(float)
+    shares = shares / shares.sum(axis=1, keepdims=True) * 100
+    fig = _figure(10, 0.55 * len(rows) + 2)
+    ax = fig.add_subplot()
+    y = np.arange(len(rows))
+    left = -(shares[:, 0] + shares[:, 1] + shares[:, 2] / 2)
+    for k in range(5):
+        ax.barh(y, shares[:, k], left=left, color=LIKERT_COLOURS[k + 1], label=LIKERT_RU[k + 1], edgecolor="white")
+        left = left + shares[:, k]
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{_wrap(labels.get(d, d), 40)} (n={int(n)})" for d, n in zip(rows["dimension"], rows["n"])],
+                       fontsize=8)
+    ax.set_xlabel("доля ответов, %: слева — неудовлетворённые (1–2), справа — удовлетворённые (4–5)")
+    ax.set_title("Удовлетворённость сотрудников по параметрам")
+    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    fig.tight_layout()
+    return fig
+
+
+def survey_heatmap(summary: pd.DataFrame, labels: dict, min_group: int):
+    """Department × dimension satisfaction index; hidden cells read «< N» (under the threshold)
+    or «скрыто» (hidden so that the others cannot be recovered), never a number."""
+    import seaborn as sns
+
+    rows = summary[summary["breakdown"] == "department"]
+    grid = rows.pivot(index="group", columns="dimension", values="index")
+    order = [d for d in labels if d in grid.columns]
+    grid = grid[order]
+    why = rows.pivot(index="group", columns="dimension", values="suppression")[order]
+    sizes = rows.groupby("group")["n"].max()
+    text = grid.round(0).astype("Int64").astype(str).where(why == "", other=why.replace(
+        {"< порога": f"< {min_group}", "дополнительно скрыто": "скрыто"}))
+    fig = _figure(12, 0.5 * len(grid) + 3)
+    ax = fig.add_subplot()
+    sns.heatmap(grid, annot=text.to_numpy(), fmt="", cmap="RdYlGn", vmin=0, vmax=100, linewidths=0.5,
+                linecolor="white", cbar_kws={"label": "индекс удовлетворённости 0–100"}, ax=ax)
+    ax.set_facecolor("#eeeeee")
+    for i, group in enumerate(grid.index):  # seaborn leaves NaN cells blank: say why they are empty
+        for j, dim in enumerate(order):
+            if why.at[group, dim]:
+                ax.text(j + 0.5, i + 0.5, text.at[group, dim], ha="center", va="center", fontsize=8, color="#555555")
+    ax.set_xticklabels([_wrap(labels.get(d, d), 22) for d in order], rotation=35, ha="right", fontsize=7)
+    ax.set_yticklabels([f"{_wrap(g, 34)} (n={'скрыто' if pd.isna(sizes[g]) else int(sizes[g])})" for g in grid.index],
+                       rotation=0, fontsize=8)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(f"Индекс удовлетворённости по подразделениям (группы меньше {min_group} человек не показываются)")
+    fig.tight_layout()
+    return fig
+
+
+def drivers_quadrant(drivers: pd.DataFrame, labels: dict):
+    """Importance (relative weight, with its bootstrap interval) × satisfaction index; the quadrant
+    of high importance and low satisfaction is «улучшать в первую очередь»."""
+    fig = _figure(10, 7)
+    ax = fig.add_subplot()
+    x, y = drivers["index"], drivers["raw_weight"] * 100
+    colours = ["#c0392b" if q == "улучшать в первую очередь" else "#34495e" for q in drivers["quadrant"]]
+    ax.errorbar(x, y, yerr=[y - drivers["ci_low"] * 100, drivers["ci_high"] * 100 - y], fmt="none", ecolor="#bbbbbb")
+    ax.scatter(x, y, c=colours, s=70, zorder=3)
+    for row in drivers.itertuples():
+        ax.annotate(_wrap(labels.get(row.dimension, row.dimension), 24), (row.index, row.raw_weight * 100), fontsize=7,
+                    xytext=(5, 3), textcoords="offset points")
+    ax.axvline(x.median(), color="grey", linestyle="--", linewidth=0.8)
+    ax.axhline(y.median(), color="grey", linestyle="--", linewidth=0.8)
+    ax.text(0.01, 0.98, "улучшать в первую очередь", transform=ax.transAxes, va="top", color="#c0392b", fontsize=10)
+    ax.text(0.99, 0.98, "поддерживать", transform=ax.transAxes, va="top", ha="right", fontsize=9)
+    ax.text(0.01, 0.02, "улучшать во вторую очередь", transform=ax.transAxes, fontsize=9)
+    ax.text(0.99, 0.02, "сохранять", transform=ax.transAxes, ha="right", fontsize=9)
+    ax.set_xlabel("индекс удовлетворённости 0–100")
+    ax.set_ylabel("вклад в объяснение общей удовлетворённости, % R² (95% интервал)")
+    ax.set_title(f"Драйверы удовлетворённости: n = {int(drivers['n'].iat[0])} полных анкет, R² = {drivers['r2'].iat[0]:.2f}")
+    fig.tight_layout()
+    return fig
