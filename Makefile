@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.cxmining-installed
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q $(FIND_LINKS)
 
-.PHONY: demo test venv lock clean-processed
+.PHONY: demo test venv lock lab clean-processed
 
 venv: $(STAMP)
 
@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: $(STAMP)
 	$(BIN)/cxmining demo
+
+# JupyterLab on the project's environment; the notebooks' defaults read ../data/processed (run `make demo` first).
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -68,37 +68,10 @@ def preprocess(
 
 
 def run_preprocess(processed: Path, kinds, cfg, workers: int = 2, force: bool = False) -> None:
-    """Preprocess every stored period whose units file is missing or out of date.
+    """``prepjob.update_units`` reporting on the terminal."""
+    from .prepjob import update_units
 
-    A units file records the digest of its records file, the fingerprint of the configuration's
-    ``text`` section (the only one the text pipeline reads) and the pipeline version; a period is recomputed when any of them differs (or with ``force``).
-    One pool of workers serves all periods.
-    """
-    from . import preprocess as pp
-    from .schema import units_arrow_schema
-
-    pool = None
-    try:
-        for kind in kinds:
-            for period in io.list_periods(processed, kind):
-                source = io.records_path(processed, kind, period)
-                target = io.units_path(processed, kind, period)
-                meta = {"records_sha256": io.file_digest(source), "config": cfg.section_fingerprint("text"),
-                        "pipeline_version": pp.PIPELINE_VERSION, "kind": kind, "period": period}
-                old = io.units_metadata(target)
-                if not force and old is not None and all(old.get(k) == v for k, v in meta.items()):
-                    typer.echo(f"{target}: up to date ({io.parquet_rows(target)} units)")
-                    continue
-                if pool is None and workers > 1:
-                    pool = pp.worker_pool(cfg, workers)
-                records = pd.read_parquet(source)
-                frames = pp.iter_unit_frames(records, cfg, kind=kind, n_workers=workers, pool=pool)
-                meta["records"] = len(records)
-                rows = io.write_units(frames, target, units_arrow_schema(kind, cfg), meta)
-                typer.echo(f"{target}: {rows} units written from {len(records)} records")
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    update_units(processed, kinds, cfg, workers=workers, force=force, echo=typer.echo)
 
 
 pains_app = typer.Typer(no_args_is_help=True, help="Pain detection: problem | need | praise | other.")
@@ -303,6 +276,33 @@ def survey(
                f"internal pains {len(result.pain_map)}")
 
 
+@app.command()
+def report(
+    period: str = typer.Option(..., "--period", help="The quarter, e.g. 2026Q3."),
+    processed: Path = ProcessedOpt,
+    out: Optional[Path] = typer.Option(None, "--out", help="Report directory (default reports/PERIOD)."),
+    workers: int = typer.Option(2, "--workers", help="Notebooks executed in parallel."),
+    notebooks: Path = typer.Option(Path("notebooks"), "--notebooks", help="Directory of the report notebooks."),
+    curation: Path = typer.Option(io.DEFAULT_CURATION, "--curation"),
+    register: Path = typer.Option(io.DEFAULT_REGISTER, "--register"),
+    seed: int = typer.Option(0, "--seed"),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """The quarterly batch: pain map pages per process, overview and survey, rendered to HTML with an index."""
+    from . import report as rp
+
+    cfg = load_config(config)
+    run_preprocess(processed, ("external", "internal"), cfg, workers=workers)
+    result = rp.run_batch(processed, period, cfg, out or Path("reports") / period, workers=workers, seed=seed,
+                          config=config, notebooks=notebooks, curation=curation, register=register, echo=typer.echo)
+    for page in result.pages:
+        typer.echo(f"  {'FAILED ' + page.error if page.error else 'ok'}  {page.title} ({page.seconds:.0f} s)")
+    typer.echo(f"{(result.out / 'index.html').resolve()}: {len(result.pages) - len(result.failed)} of "
+               f"{len(result.pages)} pages in {result.seconds:.0f} s")
+    if result.failed:
+        raise typer.Exit(1)
+
+
 @app.command("demo-data")
 def demo_data(
     out: Path = typer.Option(..., "--out", help="Directory to write the demo files into."),
@@ -323,10 +323,10 @@ def demo_job(
     raw: Path = typer.Option(Path("data/raw/demo"), "--raw", help="Demo data directory (generated when missing)."),
     processed: Path = ProcessedOpt,
     workers: int = typer.Option(2, "--workers", help="Worker processes for the text pipeline."),
-    reports: Path = typer.Option(Path("reports"), "--reports", help="Where the pain map goes (REPORTS/PERIOD/pain_map)."),
+    reports: Path = typer.Option(Path("reports"), "--reports", help="Where the reports go (REPORTS/PERIOD/index.html)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """The main job on the bundled demo data: generate if missing, ingest, preprocess, pain map, survey."""
+    """The main job on the bundled demo data: generate if missing, ingest, preprocess, the report batch."""
     from . import demo
 
     cfg = load_config(config)
@@ -338,46 +338,38 @@ def demo_job(
     records = io.read_records(processed, "external", columns=["period", "process"])
     typer.echo(f"external records by period: {records.groupby('period').size().to_dict()}")
     run_preprocess(processed, ("external", "internal"), cfg, workers=workers)
-    _demo_pain_map(processed, cfg, reports)
-    _demo_survey(processed, cfg, reports)
-    typer.echo(f"output: {Path(processed).resolve()}")
+    from . import report as rp
+
+    period = io.list_periods(processed, "external")[-1]
+    result = rp.run_batch(processed, period, cfg, reports / period, workers=workers, config=config, echo=typer.echo)
+    _demo_summary(processed, cfg, period)
+    for page in result.failed:
+        typer.echo(f"  FAILED {page.title}: {page.error}")
+    typer.echo(f"processed data: {Path(processed).resolve()}")
+    typer.echo(f"reports ({len(result.pages) - len(result.failed)} of {len(result.pages)} pages, {result.seconds:.0f} s): "
+               f"{(result.out / 'index.html').resolve()}")
+    if result.failed:
+        raise typer.Exit(1)
 
 
-def _demo_pain_map(processed: Path, cfg, reports: Path, top: int = 8) -> None:
-    """Build the latest quarter's pain map of the demo (both quarters' ids and trend) and print its top."""
-    from . import mapjob
+def _demo_summary(processed: Path, cfg, period: str, top: int = 8) -> None:
+    """Print the top of the period's pain map and the survey's significant changes (cached results)."""
+    from . import mapjob, surveyjob
 
-    periods = io.list_periods(processed, "external")
-    if not periods:
-        return
-    result = mapjob.build_pain_map(processed, periods[-1], cfg, curation=io.read_curation(io.DEFAULT_CURATION),
-                                   register=io.read_register(io.DEFAULT_REGISTER), echo=typer.echo)
-    out = reports / periods[-1] / "pain_map"
-    mapjob.write_pain_map(result, out, io.read_register(io.DEFAULT_REGISTER))
+    result = mapjob.load_or_build_pain_map(processed, period, cfg, curation=io.read_curation(io.DEFAULT_CURATION),
+                                           register=io.read_register(io.DEFAULT_REGISTER), echo=lambda s: None)
     t = result.table
-    typer.echo(f"{periods[-1]}: {len(t)} pains in {t['group'].nunique()} processes; coverage {result.coverage:.0%}; "
+    typer.echo(f"{period}: {len(t)} pains in {t['group'].nunique()} processes; coverage {result.coverage:.0%}; "
                f"rises {int(t['rise'].sum())}; top by priority:")
     for row in t.head(top).itertuples():
         typer.echo(f"  {row.priority_class:<8} {row.pain_id} {row.prevalence_text:<24} {row.group}: {row.label}")
-    typer.echo(f"pain map: {(out / 'pain_map.xlsx').resolve()}")
-
-
-def _demo_survey(processed: Path, cfg, reports: Path) -> None:
-    """The latest wave of the demo survey, with anonymity kept, into REPORTS/PERIOD/survey."""
-    from . import surveyjob
-
-    periods = io.list_periods(processed, "internal")
-    if not periods:
-        return
-    result = surveyjob.build_survey(processed, periods[-1], cfg, echo=typer.echo)
-    out = reports / periods[-1] / "survey"
-    surveyjob.write_survey(result, out)
-    ch = result.changes
-    moved = ch[ch["significant"] & (ch["breakdown"] == "all")] if len(ch) else ch
-    typer.echo(f"survey {periods[-1]}: hidden cells {int(result.summary['suppressed'].sum())} (groups under "
-               f"{result.min_group}); significant changes overall: "
-               + (", ".join(f"{result.labels[d]} {x:+.2f}" for d, x in zip(moved["dimension"], moved["diff"])) or "none"))
-    typer.echo(f"survey report: {(out / 'survey.xlsx').resolve()}")
+    if period in io.list_periods(processed, "internal"):
+        s = surveyjob.load_or_build_survey(processed, period, cfg, echo=lambda s: None)
+        ch = s.changes
+        moved = ch[ch["significant"] & (ch["breakdown"] == "all")] if len(ch) else ch
+        typer.echo(f"survey {period}: hidden cells {int(s.summary['suppressed'].sum())} (groups under {s.min_group}); "
+                   "significant changes overall: "
+                   + (", ".join(f"{s.labels[d]} {x:+.2f}" for d, x in zip(moved["dimension"], moved["diff"])) or "none"))
 
 
 @app.command("config")

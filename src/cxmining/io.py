@@ -168,13 +168,9 @@ def write_csv(df: pd.DataFrame, path: str | Path, sep: str = ",") -> Path:
 
 
 def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
-    """Save a matplotlib Figure as PNG atomically (no software/date metadata: same data, same bytes)
-    and close it."""
-    import matplotlib.pyplot as plt
-
+    """Save a matplotlib Figure as PNG atomically (no software/date metadata: same data, same bytes)."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
-    plt.close(fig)
     return Path(path)
 
 
@@ -343,12 +339,12 @@ DEFAULT_CURATION = Path("data/curation/pains.yaml")
 DEFAULT_REGISTER = Path("data/curation/measures_register.csv")
 
 
-def read_curation(path: str | Path | None):
-    """The analysts' pain dictionary (``curation.Curation``); empty when ``path`` is None or absent
-    and it is the default location."""
+def read_curation(path: str | Path | None, optional: bool = False):
+    """The analysts' pain dictionary (``curation.Curation``); empty when ``path`` is None, or absent
+    and either the default location or ``optional``."""
     from .curation import Curation
 
-    if path is None or (Path(path) == DEFAULT_CURATION and not Path(path).exists()):
+    if path is None or ((optional or Path(path) == DEFAULT_CURATION) and not Path(path).exists()):
         return Curation()
     path = Path(path)
     if not path.is_file():
@@ -362,11 +358,12 @@ def read_curation(path: str | Path | None):
     return Curation.from_dict(raw, source=str(path))
 
 
-def read_register(path: str | Path | None) -> pd.DataFrame | None:
-    """The measures register (CSV or XLSX), checked; None when absent at the default location."""
+def read_register(path: str | Path | None, optional: bool = False) -> pd.DataFrame | None:
+    """The measures register (CSV or XLSX), checked; None when absent at the default location or
+    when ``optional``."""
     from .curation import check_register
 
-    if path is None or (Path(path) == DEFAULT_REGISTER and not Path(path).exists()):
+    if path is None or ((optional or Path(path) == DEFAULT_REGISTER) and not Path(path).exists()):
         return None
     return check_register(read_table(path), source=str(path))
 

@@ -142,7 +142,7 @@ def _assignments(processed, period, by):
 def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "process", seed: int = 0,
                    curation: cur.Curation | None = None, register: pd.DataFrame | None = None,
                    echo: Callable[[str], None] = print) -> PainMapResult:
-    """The pain map of ``period`` grouped by ``by`` (units must be preprocessed; see ``cli.run_preprocess``)."""
+    """The pain map of ``period`` grouped by ``by`` (units must be preprocessed; see ``prepjob.update_units``)."""
     if by not in GROUPINGS:
         raise ValueError(f"--by {by!r}: use one of {', '.join(GROUPINGS)}")
     periods = io.list_periods(processed, "external")
@@ -276,3 +276,26 @@ def write_pain_map(result: PainMapResult, out: Path, register: pd.DataFrame | No
         tmp.write_text(json.dumps(result.method, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     paths.append(out / "method.json")
     return paths
+
+
+def load_or_build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "process", seed: int = 0,
+                           curation: cur.Curation | None = None, register: pd.DataFrame | None = None,
+                           echo: Callable[[str], None] = print) -> PainMapResult:
+    """:func:`build_pain_map`, cached in ``processed/painmap/period=P/`` under a key of everything it
+    reads (the period's state, grouping, seed, configuration, curation and register), so that the
+    notebooks of one batch share one computation."""
+    import joblib
+
+    period_pains(processed, cfg, [p for p in io.list_periods(processed, "external") if p <= period], seed=seed,
+                 echo=lambda s: None)
+    state = json.loads((period_dir(processed, period) / "state.json").read_text(encoding="utf-8"))["digest"]
+    c = curation or cur.Curation()
+    key = hashlib.sha256(json.dumps([state, by, seed, cfg.fingerprint, repr((dict(c.rename), dict(c.merge), c.noise, c.move)),
+                                     None if register is None else register.to_csv(index=False)]).encode()).hexdigest()
+    path = period_dir(processed, period) / f"map-{by}-{key[:16]}.joblib"
+    if path.exists():
+        return joblib.load(path)
+    result = build_pain_map(processed, period, cfg, by=by, seed=seed, curation=curation, register=register, echo=echo)
+    with io.atomic_path(path) as tmp:
+        joblib.dump(result, tmp)
+    return result

@@ -21,12 +21,11 @@ def _wrap(text: str, width: int = 28) -> str:
 
 
 def _figure(width: float, height: float):
-    import matplotlib
+    # A bare Figure, not pyplot's: no global state, no backend switch (batch runs stay headless,
+    # notebooks keep their inline backend and show it with display(fig)), nothing left open.
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)  # headless batch runs; notebooks keep their inline backend
-    import matplotlib.pyplot as plt
-
-    return plt.figure(figsize=(width, height), dpi=100)
+    return Figure(figsize=(width, height), dpi=100)
 
 
 def prevalence_heatmap(table: pd.DataFrame, top: int = 25):
@@ -198,3 +197,13 @@ def drivers_quadrant(drivers: pd.DataFrame, labels: dict):
     ax.set_title(f"Драйверы удовлетворённости: n = {int(drivers['n'].iat[0])} полных анкет, R² = {drivers['r2'].iat[0]:.2f}")
     fig.tight_layout()
     return fig
+
+
+def png(fig, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes (no software/date metadata: same data, same bytes); notebooks show
+    it with ``IPython.display.Image`` so that the rendered report embeds the picture."""
+    import io as _io
+
+    buffer = _io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    return buffer.getvalue()

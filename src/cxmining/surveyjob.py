@@ -171,3 +171,23 @@ def write_survey(result: SurveyResult, out: Path) -> list[Path]:
     with io.atomic_path(out / "method.json") as tmp:
         tmp.write_text(json.dumps(result.method, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return [*paths, out / "method.json"]
+
+
+def load_or_build_survey(processed: Path, period: str, cfg: Config, *, min_group: int | None = None, seed: int = 0,
+                         echo: Callable[[str], None] = print) -> SurveyResult:
+    """:func:`build_survey`, cached in ``processed/survey/period=P/`` under a key of its inputs."""
+    import hashlib
+
+    import joblib
+
+    files = [io.records_path(processed, "internal", p) for p in io.list_periods(processed, "internal") if p <= period]
+    files.append(io.units_path(processed, "internal", period))
+    digests = [io.file_digest(f) if Path(f).exists() else "" for f in files]
+    key = hashlib.sha256(json.dumps([digests, cfg.fingerprint, min_group, seed]).encode()).hexdigest()
+    path = Path(processed) / "survey" / f"period={period}" / f"survey-{key[:16]}.joblib"
+    if path.exists():
+        return joblib.load(path)
+    result = build_survey(processed, period, cfg, min_group=min_group, seed=seed, echo=echo)
+    with io.atomic_path(path) as tmp:
+        joblib.dump(result, tmp)
+    return result
