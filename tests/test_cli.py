@@ -140,3 +140,8 @@ def test_survey_cli_threshold_and_errors(tmp_path, run_cli, demo_processed):
         assert (tmp_path / "sv" / name).exists(), name
     bad = run_cli("survey", "--period", "2030Q1", "--processed", demo_processed, "--out", "x")
     assert bad.returncode == 2 and "no internal survey records for period '2030Q1'" in bad.stderr
+
+
+def test_preprocess_rejects_unknown_engine(run_cli):
+    res = run_cli("preprocess", "--engine", "spark", "--processed", "nowhere")
+    assert res.returncode == 2 and "--engine 'spark': use local or dask" in res.stderr

@@ -7,7 +7,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from cxmining import report
+from cxmining import io, report
 from tests.conftest import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -67,7 +67,7 @@ def test_rerun_replaces_the_period_atomically(batch, tmp_path):
     new = tmp_path / ".2026Q3.tmp"
     new.mkdir()
     (new / "index.html").write_text("new", encoding="utf-8")
-    report._replace(new, out)
+    io.swap_dir(new, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
     assert [p.name for p in out.iterdir()] == ["index.html"]
 

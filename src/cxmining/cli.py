@@ -54,17 +54,35 @@ def _print_ingest(result: io.IngestResult, processed: Path) -> None:
 def preprocess(
     processed: Path = ProcessedOpt,
     kind: str = typer.Option("all", "--kind", help="external, internal or all."),
-    workers: int = typer.Option(2, "--workers", help="Worker processes (each loads the models once)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes, each loading the models once "
+                                          "(default: 2 locally, one per core for a dask LocalCluster)."),
     force: bool = typer.Option(False, "--force", help="Recompute periods whose units are up to date."),
+    engine: str = typer.Option("local", "--engine", help="local (process pool) or dask (a Dask cluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask: scheduler address; default a LocalCluster."),
+    partition_rows: int = typer.Option(2000, "--partition-rows", help="dask: records per task."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Clean, mask and analyse ingested records into the units table (one Parquet file per period)."""
+    """Clean, mask and analyse ingested records into the units table (Parquet parts per period)."""
     cfg = load_config(config)
     kinds = ("external", "internal") if kind == "all" else (kind,)
     for k in kinds:
         if k not in ("external", "internal"):
             raise ValueError(f"unknown kind {k!r}; use external, internal or all")
-    run_preprocess(processed, kinds, cfg, workers=workers, force=force)
+    if engine == "local":
+        run_preprocess(processed, kinds, cfg, workers=workers or 2, force=force)
+        return
+    if engine != "dask":
+        raise ValueError(f"--engine {engine!r}: use local or dask")
+    from . import daskengine
+
+    client = daskengine.client(scheduler, n_workers=workers)
+    try:
+        daskengine.update_units(processed, kinds, cfg, dask_client=client, force=force,
+                                partition_rows=partition_rows, echo=typer.echo)
+    finally:
+        client.close()
+        if scheduler is None:
+            client.cluster.close()
 
 
 def run_preprocess(processed: Path, kinds, cfg, workers: int = 2, force: bool = False) -> None:

@@ -161,6 +161,18 @@ def atomic_path(path: str | Path):
             os.unlink(tmp)
 
 
+def swap_dir(new: str | Path, old: str | Path) -> None:
+    """Put directory ``new`` in place of ``old`` by two renames; the old copy is removed after."""
+    import shutil
+
+    new, old = Path(new), Path(old)
+    stale = old.parent / f".{old.name}.old-{os.getpid()}"
+    if old.exists():
+        os.replace(old, stale)
+    os.replace(new, old)
+    shutil.rmtree(stale, ignore_errors=True)
+
+
 def write_csv(df: pd.DataFrame, path: str | Path, sep: str = ",") -> Path:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, sep=sep, index=False, encoding="utf-8", lineterminator="\n")
@@ -174,10 +186,13 @@ def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
     return Path(path)
 
 
+ROW_GROUP = 10_000  # rows per Parquet row group: the unit of work a dask task reads
+
+
 def write_parquet(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = None) -> Path:
     table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP)
     return Path(path)
 
 
@@ -191,9 +206,15 @@ def read_records(processed: str | Path = DEFAULT_PROCESSED, kind: str = "externa
     return _read_partitions(records_dir(processed, kind), periods, columns)
 
 
+def part_number(path: Path) -> int:
+    """The k of ``part-k.parquet`` (parts are read in this order, not in name order: part-10 after part-9)."""
+    tail = Path(path).stem.split("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 1 << 30
+
+
 def _read_partitions(root: Path, periods: list[str] | None, columns: list[str] | None) -> pd.DataFrame:
-    """Concatenate ``root/period=*/part-*.parquet`` (optionally some periods / columns)."""
-    files = sorted(root.glob("period=*/part-*.parquet"))
+    """Concatenate ``root/period=*/part-*.parquet`` (optionally some periods / columns), in order."""
+    files = sorted(root.glob("period=*/part-*.parquet"), key=lambda f: (f.parent.name, part_number(f)))
     if periods is not None:
         files = [f for f in files if f.parent.name.split("=", 1)[1] in set(periods)]
     if not files:
@@ -210,7 +231,21 @@ UNITS_META_KEY = b"cxmining"
 
 
 def units_path(processed: str | Path, kind: str, period: str) -> Path:
+    """The first part of a period's units (it carries the provenance metadata; the dask engine
+    writes more parts beside it)."""
     return Path(processed) / kind / "units" / f"period={period}" / "part-0.parquet"
+
+
+def units_digest(processed: str | Path, kind: str, period: str) -> str:
+    """Identity of a period's units for caches: their provenance (records digest, text
+    configuration, pipeline version), whichever engine wrote them and in how many parts."""
+    meta = units_metadata(units_path(processed, kind, period)) or {}
+    keep = {k: meta.get(k) for k in ("records_sha256", "config", "pipeline_version", "kind", "period")}
+    return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()
+
+
+def units_rows(processed: str | Path, kind: str, period: str) -> int:
+    return sum(parquet_rows(p) for p in units_path(processed, kind, period).parent.glob("part-*.parquet"))
 
 
 def require_columns(table: pd.DataFrame, path, *columns) -> None:

@@ -61,8 +61,7 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
     navec, previous_digest, history, last = None, "", [], None
     for period in sorted(periods):
         target = period_dir(processed, period)
-        units_file = io.units_path(processed, "external", period)
-        digest = hashlib.sha256(json.dumps([STATE_VERSION, io.file_digest(units_file), seed, previous_digest,
+        digest = hashlib.sha256(json.dumps([STATE_VERSION, io.units_digest(processed, "external", period), seed, previous_digest,
                                             cfg.section_fingerprint("pains", "topics", "painmap")]).encode()).hexdigest()
         state = target / "state.json"
         if state.exists() and json.loads(state.read_text(encoding="utf-8")).get("digest") == digest:

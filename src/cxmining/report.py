@@ -194,16 +194,7 @@ def run_batch(processed: Path, period: str, cfg: Config, out: Path, *, workers: 
             shutil.copy(target / "survey" / "survey.xlsx", target / "survey.xlsx")
             extras.append(("survey.xlsx — внутренний опрос (Excel)", "survey.xlsx"))
         (target / "index.html").write_text(index_html(period, pages, extras), encoding="utf-8")
-        _replace(target, out)
+        io.swap_dir(target, out)
     finally:
         shutil.rmtree(target, ignore_errors=True)
     return BatchResult(out, pages, time.perf_counter() - start)
-
-
-def _replace(new: Path, out: Path) -> None:
-    """Swap ``new`` in for ``out``: two renames, the old copy removed afterwards."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.replace(out, old)
-    os.replace(new, out)
-    shutil.rmtree(old, ignore_errors=True)

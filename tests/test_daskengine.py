@@ -1,0 +1,64 @@
+"""The dask engine gives the same units, kinds and lemmas as the local one."""
+import pandas as pd
+import pytest
+
+from cxmining import daskengine, io
+from cxmining.pains import RuleClassifier, classify_units
+from cxmining.prepjob import update_units
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    client = daskengine.client(n_workers=2)
+    yield client
+    client.close()
+    client.cluster.close()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory, config):
+    export = pd.read_csv(ROOT / "data/raw/demo/external_feedback.csv", sep=";", dtype=str).head(150)
+    src = tmp_path_factory.mktemp("dask") / "small.csv"
+    export.to_csv(src, sep=";", index=False)
+    dirs = {}
+    for engine in ("local", "dask"):
+        dirs[engine] = src.parent / engine
+        io.ingest(src, "external", config, processed=dirs[engine])
+    update_units(dirs["local"], ("external",), config, workers=1, echo=lambda s: None)
+    return dirs
+
+
+def test_local_and_dask_units_kinds_and_lemmas_are_identical(small, cluster, config):
+    daskengine.update_units(small["dask"], ("external",), config, dask_client=cluster, partition_rows=20,
+                            echo=lambda s: None)
+    periods = io.list_periods(small["dask"], "external")
+    parts = list(io.units_path(small["dask"], "external", periods[0]).parent.glob("part-*.parquet"))
+    assert len(parts) >= 3  # really split across tasks
+    local = io.read_units(small["local"], "external")
+    dask = io.read_units(small["dask"], "external")
+    assert len(local) > 300
+    pd.testing.assert_frame_equal(local, dask)
+    for period in periods:
+        out = daskengine.classify(small["dask"], "external", period, config, dask_client=cluster)
+        got = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"), key=io.part_number)],
+                        ignore_index=True)
+        want = classify_units(io.read_units(small["local"], "external", periods=[period]), RuleClassifier(rules=config.pains).fit())
+        pd.testing.assert_frame_equal(got, want[["response_id", "unit_id", "kind", "negativity"]].reset_index(drop=True))
+    # the local engine replaces the dask parts whole, and a run on up-to-date data does nothing
+    update_units(small["dask"], ("external",), config, workers=1, force=True, echo=lambda s: None)
+    assert [p.name for p in io.units_path(small["dask"], "external", periods[0]).parent.glob("part-*")] == ["part-0.parquet"]
+    pd.testing.assert_frame_equal(io.read_units(small["dask"], "external"), local)
+
+
+def test_sample_fit_and_distributed_assignment(small, cluster, config):
+    units = io.read_units(small["local"], "external")
+    docs, texts = units["analysis_text"].tolist(), units["text_masked"].tolist()
+    settings = {**config.topics.model_settings(), "embedder": "navec"}
+    model, labels = daskengine.fit_sample_assign(docs, texts, units["process"], settings, dask_client=cluster,
+                                                 sample=10_000, chunk=100)
+    assert (labels == model.transform(docs, texts)).all() and len(labels) == len(docs)
+    small_model, small_labels = daskengine.fit_sample_assign(docs, texts, units["process"], settings,
+                                                             dask_client=cluster, sample=200, chunk=100)
+    words = [bool(d.strip()) for d in docs]
+    assert len(small_labels) == len(docs) and (small_labels[words] >= 0).all() and (small_labels[~pd.Series(words)] == -1).all()
