@@ -1,4 +1,5 @@
 """The dask engine gives the same units, kinds and lemmas as the local one."""
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -62,3 +63,15 @@ def test_sample_fit_and_distributed_assignment(small, cluster, config):
                                                              dask_client=cluster, sample=200, chunk=100)
     words = [bool(d.strip()) for d in docs]
     assert len(small_labels) == len(docs) and (small_labels[words] >= 0).all() and (small_labels[~pd.Series(words)] == -1).all()
+
+
+def test_embeddings_on_the_cluster_equal_local_ones(small, cluster, tmp_path):
+    from cxmining.embeddings import embed, make_embedder
+
+    docs = io.read_units(small["local"], "external")["analysis_text"].tolist()
+    embedder = make_embedder("navec+lsa", seed=0)
+    embedder.fit(docs)
+    store = io.EmbeddingStore(tmp_path / "cache")
+    remote = daskengine.embed(embedder, docs, dask_client=cluster, store=store, chunk=100)
+    np.testing.assert_allclose(remote, embed(embedder, docs), atol=1e-6)
+    np.testing.assert_allclose(embed(embedder, docs, store), remote)  # the cache was filled

@@ -10,6 +10,7 @@ processed data from the workers).
   are done. Readers (``io.read_units``) take the parts in order, so the pain map and the reports
   read the result unchanged, and the units equal those of the local engine row for row.
 - :func:`classify` writes the unit kinds of a period as partitioned Parquet, one task per units part.
+- :func:`embed` embeds the texts a cache lacks on the cluster, chunk by chunk.
 - :func:`fit_sample_assign` fits topics on a stratified sample and assigns every document on the
   cluster (nearest topic centroid); ``benchmarks/scale.py`` measures what this costs against a full fit.
 
@@ -126,6 +127,25 @@ def classify(processed: Path, kind: str, period: str, cfg, *, dask_client) -> Pa
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def _transform_task(embedder, docs):
+    return embedder.transform(docs)
+
+
+def embed(embedder, docs, *, dask_client, store=None, chunk: int = 5000) -> np.ndarray:
+    """``embeddings.embed`` with the unseen texts embedded on the cluster in chunks (the fitted
+    embedder is broadcast once); the store, when given, is read and filled from this process."""
+    from .embeddings import embed as local_embed
+
+    shared = dask_client.scatter(embedder, broadcast=True)
+
+    def distributed(texts):
+        futures = [dask_client.submit(_transform_task, shared, texts[i:i + chunk], pure=False)
+                   for i in range(0, len(texts), chunk)]
+        return np.vstack(dask_client.gather(futures))
+
+    return local_embed(embedder, list(docs), store, transform=distributed)
 
 
 def _assign_task(model, docs, texts):

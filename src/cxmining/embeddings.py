@@ -210,17 +210,21 @@ def uses_lemmas(embedder) -> bool:
     return not isinstance(embedder, SentenceTransformerEmbedder)
 
 
-def embed(embedder, docs: Sequence[str], store=None) -> np.ndarray:
-    """``embedder.transform(docs)`` through an embedding store: only unseen texts are computed."""
+def embed(embedder, docs: Sequence[str], store=None, transform=None) -> np.ndarray:
+    """``embedder.transform(docs)`` through an embedding store: only unseen texts are computed.
+
+    ``transform`` replaces ``embedder.transform`` for the unseen texts (the dask engine passes
+    one that embeds them on the cluster)."""
+    transform = transform or embedder.transform
     if store is None:
-        return embedder.transform(docs)
+        return transform(list(docs))
     key = embedder.cache_key()
     hashes = [hashlib.sha256(d.encode("utf-8")).hexdigest()[:24] for d in docs]
     known = store.get(key, hashes)
     missing = sorted({h for h in hashes if h not in known})
     if missing:
         index = {h: i for i, h in enumerate(hashes)}
-        vectors = embedder.transform([docs[index[h]] for h in missing])
+        vectors = transform([docs[index[h]] for h in missing])
         store.put(key, missing, vectors)
         known.update(zip(missing, vectors))
     return np.vstack([known[h] for h in hashes]).astype(np.float32)
