@@ -1,6 +1,8 @@
 """The report batch on the demo data: every notebook runs, pages render for managers."""
 import json
+import os
 import shutil
+from pathlib import Path
 import subprocess
 
 import nbformat
@@ -18,9 +20,17 @@ FIVE = ["наименование процесса", "выявленные пр�
 
 @pytest.fixture(scope="module")
 def batch(demo_processed, config, tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports") / "2026Q3"
-    return report.run_batch(demo_processed, "2026Q3", config, out, workers=2, notebooks=NOTEBOOKS, progress=False,
-                            echo=lambda s: None)
+    # Relative paths, as `cxmining report` gets them from the command line: the batch must not
+    # depend on (or change) the working directory while pages run in parallel.
+    here = os.getcwd()
+    os.chdir(demo_processed.parent)
+    try:
+        result = report.run_batch(Path(demo_processed.name), "2026Q3", config, Path("reports/2026Q3"), workers=2,
+                                  notebooks=NOTEBOOKS, progress=False, echo=lambda s: None)
+        assert os.getcwd() == str(demo_processed.parent)
+    finally:
+        os.chdir(here)
+    return result
 
 
 def test_notebooks_are_stored_thin_and_without_outputs():

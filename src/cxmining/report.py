@@ -106,8 +106,10 @@ def execute(page: Page, notebooks: Path, target: Path, config: Path | None) -> P
     params = {**page.parameters, **({"config": str(Path(config).resolve())} if config else {})}
     params = {k: v for k, v in params.items() if v != ""}
     try:
+        # No cwd=: papermill would chdir the whole process, and pages run in parallel threads.
+        # Every path the notebooks need comes in the parameters, absolute.
         papermill.execute_notebook(str(notebooks / page.notebook), str(executed), parameters=params,
-                                   kernel_name="python3", cwd=str(notebooks), progress_bar=False, log_output=False)
+                                   kernel_name="python3", progress_bar=False, log_output=False)
         page.html = f"{page.key}.html"
         (target / page.html).write_text(render(executed, page.title), encoding="utf-8")
     except Exception as exc:  # one failing page must not stop the others: the index shows the error
@@ -165,8 +167,7 @@ def run_batch(processed: Path, period: str, cfg: Config, out: Path, *, workers: 
     from . import mapjob, surveyjob
 
     start = time.perf_counter()
-    notebooks = Path(notebooks).resolve()
-    out = Path(out)
+    notebooks, out, processed = Path(notebooks).resolve(), Path(out).resolve(), Path(processed).resolve()
     if period not in io.list_periods(processed, "external"):
         raise io.InputError(f"{processed}: no external records for period {period!r}; "
                             f"periods: {', '.join(io.list_periods(processed, 'external')) or 'none (run ingest)'}")
