@@ -130,12 +130,11 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous):
     return pains_table, assignments, earlier, info_out
 
 
-def _assignments(processed, period, by):
-    """A period's curated pain units joined with the grouping column of their records."""
-    a = pd.read_parquet(period_dir(processed, period) / "assignments.parquet")
+def _records(processed, period, by):
+    """A period's answers with the grouping column as text (the denominators)."""
     records = io.read_records(processed, "external", periods=[period], columns=["response_id", by, "rating"])
     records[by] = records[by].astype(str)
-    return a, records
+    return records
 
 
 def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "process", seed: int = 0,
@@ -156,8 +155,9 @@ def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "proc
     units = io.read_units(processed, "external", periods=[period],
                           columns=["unit_id", "response_id", "text_masked", by])
     units[by] = units[by].astype(str)
-    a, records = _assignments(processed, period, by)
-    a, labels, notes = cur.apply_curation(a, labels, curation)
+    records = _records(processed, period, by)
+    a, labels, notes = cur.apply_curation(pd.read_parquet(period_dir(processed, period) / "assignments.parquet"),
+                                          labels, curation)
     pains = a.merge(units, on=["unit_id", "response_id"], how="left")
     table = pm.pain_table(pains, records, cfg.painmap, by=by, topic_labels=labels,
                           taxonomy=dict(zip(current["pain_id"], current["taxonomy"])))
@@ -204,10 +204,9 @@ def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "proc
 def _counts(processed, period, curation, by, under: str | None = None):
     """Respondents per (group, pain id) of a period, with the group's size; ``under`` a later
     period: the period's units counted under that period's pains (its ``previous.parquet``)."""
-    a, records = _assignments(processed, period, by)
-    if under is not None:
-        a = pd.read_parquet(period_dir(processed, under) / "previous.parquet")
-    a, _, _ = cur.apply_curation(a, {}, curation)
+    records = _records(processed, period, by)
+    source = period_dir(processed, under) / "previous.parquet" if under else period_dir(processed, period) / "assignments.parquet"
+    a, _, _ = cur.apply_curation(pd.read_parquet(source), {}, curation)
     a = a[a["pain_id"].notna()].merge(records[["response_id", by]], on="response_id")
     sizes = records.groupby(by)["response_id"].nunique()
     out = a.groupby([by, "pain_id"])["response_id"].nunique().rename("respondents").reset_index()

@@ -79,7 +79,6 @@ def build_survey(processed: Path, period: str, cfg: Config, *, min_group: int | 
 
 def _pain_map(processed, period, cfg, current, dims, labels, shown_departments, seed) -> pd.DataFrame:
     """The internal pain map: problems and needs of the open answers, dimensions as processes."""
-    from . import survey as sv
     from .pains import RuleClassifier, classify_units
     from .topics import TopicModel
 
