@@ -252,9 +252,7 @@ def painmap(
     if by not in mapjob.GROUPINGS:
         raise ValueError(f"--by {by!r}: use one of {', '.join(mapjob.GROUPINGS)}")
     cur, reg = io.read_curation(curation), io.read_register(register)  # fail before the long part
-    if period not in io.list_periods(processed, "external"):
-        raise io.InputError(f"{processed}: no external records for period {period!r}; "
-                            f"periods: {', '.join(io.list_periods(processed, 'external')) or 'none (run ingest)'}")
+    io.require_period(processed, "external", period)
     run_preprocess(processed, ("external",), cfg, workers=workers)
     result = mapjob.build_pain_map(processed, period, cfg, by=by, seed=seed, curation=cur, register=reg, echo=typer.echo)
     mapjob.write_pain_map(result, out, reg)
@@ -279,9 +277,7 @@ def survey(
     from . import surveyjob
 
     cfg = load_config(config)
-    if period not in io.list_periods(processed, "internal"):
-        raise io.InputError(f"{processed}: no internal survey records for period {period!r}; "
-                            f"periods: {', '.join(io.list_periods(processed, 'internal')) or 'none (run ingest --kind internal)'}")
+    io.require_period(processed, "internal", period)
     run_preprocess(processed, ("internal",), cfg, workers=workers)
     result = surveyjob.build_survey(processed, period, cfg, min_group=min_group, seed=seed, echo=typer.echo)
     surveyjob.write_survey(result, out)

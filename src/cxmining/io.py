@@ -226,6 +226,16 @@ def list_periods(processed: str | Path = DEFAULT_PROCESSED, kind: str = "externa
     return sorted(p.name.split("=", 1)[1] for p in records_dir(processed, kind).glob("period=*") if p.is_dir())
 
 
+def require_period(processed: str | Path, kind: str, period: str) -> list[str]:
+    """The stored periods of ``kind``; an :class:`InputError` naming them when ``period`` is not one."""
+    periods = list_periods(processed, kind)
+    if period not in periods:
+        what, fix = (("external records", "run ingest") if kind == "external"
+                     else ("internal survey records", "run ingest --kind internal"))
+        raise InputError(f"{processed}: no {what} for period {period!r}; periods: {', '.join(periods) or f'none ({fix})'}")
+    return periods
+
+
 # --------------------------------------------------------------------------------- units
 UNITS_META_KEY = b"cxmining"
 

@@ -143,10 +143,7 @@ def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "proc
     """The pain map of ``period`` grouped by ``by`` (units must be preprocessed; see ``prepjob.update_units``)."""
     if by not in GROUPINGS:
         raise ValueError(f"--by {by!r}: use one of {', '.join(GROUPINGS)}")
-    periods = io.list_periods(processed, "external")
-    if period not in periods:
-        raise io.InputError(f"{processed}: no external records for period {period!r}; "
-                            f"periods: {', '.join(periods) or 'none (run ingest)'}")
+    periods = io.require_period(processed, "external", period)
     curation = curation or cur.Curation()
     upto = [p for p in periods if p <= period]
     history = period_pains(processed, cfg, upto, seed=seed, echo=echo)

@@ -168,9 +168,7 @@ def run_batch(processed: Path, period: str, cfg: Config, out: Path, *, workers: 
 
     start = time.perf_counter()
     notebooks, out, processed = Path(notebooks).resolve(), Path(out).resolve(), Path(processed).resolve()
-    if period not in io.list_periods(processed, "external"):
-        raise io.InputError(f"{processed}: no external records for period {period!r}; "
-                            f"periods: {', '.join(io.list_periods(processed, 'external')) or 'none (run ingest)'}")
+    io.require_period(processed, "external", period)
     missing = [n for n in ("pain_map.ipynb", "pain_map_overview.ipynb", "internal_survey.ipynb") if not (notebooks / n).exists()]
     if missing:
         raise io.InputError(f"{notebooks}: notebooks {missing} not found; run from the project root or pass --notebooks")

@@ -41,10 +41,7 @@ class SurveyResult:
 def build_survey(processed: Path, period: str, cfg: Config, *, min_group: int | None = None, seed: int = 0,
                  echo: Callable[[str], None] = print) -> SurveyResult:
     """Satisfaction summary, changes, drivers and the internal pain map of ``period``."""
-    periods = io.list_periods(processed, "internal")
-    if period not in periods:
-        raise io.InputError(f"{processed}: no internal survey records for period {period!r}; "
-                            f"periods: {', '.join(periods) or 'none (run ingest --kind internal)'}")
+    periods = io.require_period(processed, "internal", period)
     min_group = cfg.survey.min_group if min_group is None else int(min_group)
     if min_group < 1:
         raise ValueError("--min-group must be >= 1")
