@@ -1,6 +1,6 @@
-"""Scale-out on Dask: preprocessing of >= 300,000 answers, 1 vs 2 workers, and topics at scale.
+"""Scale-out on Dask: ingest and preprocessing of >= 300,000 answers, 1 vs 2 workers, and topics at scale.
 
-    .venv/bin/python benchmarks/scale.py [--n 300000] [--slice 6000] [--skip-full]
+    .venv/bin/python benchmarks/scale.py [--n 300000] [--slice 8000] [--skip-full] [--skip-preprocess]
 
 Corpus: the 2,000 real appeals of ../shared/data/kursk_appeals_train.csv, ingested once
 (`io.ingest`), then replicated into one period's records file with light perturbation (each copy
@@ -9,9 +9,13 @@ loses one random word; new ids), written in row groups of 10,000 rows.
 1. Throughput with 1 and 2 workers (`LocalCluster`, single-threaded worker processes) on
    `--slice` answers in 16 tasks; the cluster's start-up and the one model load per worker are
    timed apart. Target: 2 workers >= 1.7x one.
-2. The full corpus with 2 workers: wall time, answers/s, and the peak RSS of the whole process
-   tree (client, scheduler, nannies, workers), sampled every 0.5 s. Target: completes with memory
-   bounded (no process holds the corpus).
+2. The full corpus as one CSV export (the seed export's rows, perturbed the same way): ingested
+   by the dask engine with 2 workers and, as the reference, by the local engine (one process
+   reading the whole file), each with its wall time and peak RSS; then preprocessed from the
+   dask-ingested records (in parts) with 2 workers (``--skip-preprocess`` leaves this out): wall
+   time, answers/s, and the peak RSS of the whole process tree (client, scheduler, nannies,
+   workers), sampled every 0.5 s. Target: completes with memory bounded (no process holds the
+   corpus).
 3. Topics at scale on the appeals replicated 5x (10,000 documents): a full fit against a fit on a
    stratified sample of 2,000 (by expert category) with distributed assignment: NMI / ARI between
    the two labelings and with the expert category, and the fit times.
@@ -67,14 +71,63 @@ class PeakRSS:
         self._thread.join()
 
 
-def seed_records(tmp: Path, cfg) -> Path:
-    from cxmining import io
-
+def seed_export() -> pd.DataFrame:
     appeals = pd.read_csv(KURSK)
-    export = pd.DataFrame({"Номер обращения": "K" + appeals["id"].astype(str), "Дата обращения": "15.08.2026 10:00",
-                           "Процесс": appeals["executor"].fillna("—"), "Текст обращения": appeals["text"]})
-    export.to_csv(tmp / "kursk.csv", sep=";", index=False)
-    io.ingest(tmp / "kursk.csv", "external", cfg, processed=tmp / "seed")
+    return pd.DataFrame({"Номер обращения": "K" + appeals["id"].astype(str), "Дата обращения": "15.08.2026 10:00",
+                         "Процесс": appeals["executor"].fillna("—"), "Текст обращения": appeals["text"]})
+
+
+def _perturb(texts: pd.Series, rng: np.random.Generator) -> list[str]:
+    words = texts.str.split()
+    drop = [int(rng.integers(len(w))) if len(w) > 3 else -1 for w in words]
+    return [" ".join(w[:d] + w[d + 1:]) if d >= 0 else " ".join(w) for w, d in zip(words, drop)]
+
+
+def replicate_export(export: pd.DataFrame, path: Path, n: int, rng: np.random.Generator) -> int:
+    """Write ``n`` rows of ``export`` (perturbed, new ids) as one CSV export, 10,000 rows at a time."""
+    written = 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        while written < n:
+            take = export.sample(n=min(10_000, n - written), replace=True, random_state=int(rng.integers(1 << 31)))
+            take = take.assign(**{"Текст обращения": _perturb(take["Текст обращения"], rng),
+                                  "Номер обращения": [f"S{written + i:07d}" for i in range(len(take))]})
+            take.to_csv(fh, sep=";", index=False, header=written == 0)
+            written += len(take)
+    return written
+
+
+def ingest_both(export: Path, cfg, tmp: Path) -> Path:
+    """Ingest ``export`` with the dask engine (2 workers) and the local one; print both; return the
+    dask-ingested processed directory."""
+    from cxmining import daskengine, ingestjob
+
+    rows = {}
+    for engine in ("dask", "local"):
+        processed = tmp / f"ingest-{engine}"
+        with PeakRSS() as peak:
+            start = time.perf_counter()
+            if engine == "dask":
+                with daskengine.session(n_workers=2) as client:
+                    ready = time.perf_counter()
+                    result = daskengine.ingest(export, "external", cfg, processed, dask_client=client, echo=lambda s: None)
+            else:
+                ready = start
+                result = ingestjob.ingest(export, "external", cfg, processed=processed)
+            seconds = time.perf_counter() - ready
+        rows[engine] = (result.accepted, result.quarantined)
+        print(f"ingest of {export.stat().st_size / 2**20:,.0f} MB CSV, {engine:>5} engine: {seconds:6.1f} s "
+              f"({result.accepted:,} accepted, {result.quarantined} quarantined), "
+              f"peak RSS of the process tree {peak.peak / 2**20:,.0f} MB")
+    print(f"  same counts from both engines: {rows['dask'] == rows['local']}")
+    shutil.rmtree(tmp / "ingest-local")
+    return tmp / "ingest-dask"
+
+
+def seed_records(tmp: Path, cfg) -> Path:
+    from cxmining import ingestjob, io
+
+    seed_export().to_csv(tmp / "kursk.csv", sep=";", index=False)
+    ingestjob.ingest(tmp / "kursk.csv", "external", cfg, processed=tmp / "seed")
     return io.records_path(tmp / "seed", "external", PERIOD)
 
 
@@ -90,10 +143,7 @@ def replicate(seed: Path, processed: Path, n: int, rng: np.random.Generator) -> 
     with pq.ParquetWriter(target, schema) as writer:
         while written < n:
             take = base.sample(n=min(10_000, n - written), replace=True, random_state=int(rng.integers(1 << 31)))
-            words = take["text"].str.split()
-            drop = [int(rng.integers(len(w))) if len(w) > 3 else -1 for w in words]
-            take = take.assign(text=[" ".join(w[:d] + w[d + 1:]) if d >= 0 else " ".join(w) for w, d in zip(words, drop)],
-                               response_id=[f"S{written + i:07d}" for i in range(len(take))])
+            take = take.assign(text=_perturb(take["text"], rng), response_id=[f"S{written + i:07d}" for i in range(len(take))])
             writer.write_table(pa.Table.from_pandas(take, schema=schema, preserve_index=False))
             written += len(take)
     return written
@@ -159,7 +209,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=300_000)
     ap.add_argument("--slice", type=int, default=8000)
     ap.add_argument("--partition-rows", type=int, default=2000)
-    ap.add_argument("--skip-full", action="store_true")
+    ap.add_argument("--skip-full", action="store_true", help="only the 1-vs-2-worker slice and topics")
+    ap.add_argument("--skip-preprocess", action="store_true", help="full corpus: ingest only")
     args = ap.parse_args()
     from cxmining import daskengine, io
     from cxmining.config import load_config
@@ -182,13 +233,17 @@ def main() -> None:
         print(f"  speed-up 2 vs 1 worker: {times[1] / times[2]:.2f}x (target >= 1.7x)")
         shutil.rmtree(small)
         if not args.skip_full:
-            big = tmp / "big"
-            n = replicate(seed, big, args.n, rng)
-            seconds, startup, peak = run(big, cfg, 2, args.partition_rows)
-            units = io.units_rows(big, "external", PERIOD)
-            print(f"{n:,} answers, 2 workers: {seconds:.0f} s, {n / seconds:.1f} answers/s, {units:,} units; "
-                  f"peak RSS of the process tree {peak:,.0f} MB (target: bounded — the records are "
-                  f"{io.records_path(big, 'external', PERIOD).stat().st_size / 2**20:,.0f} MB on disk)")
+            export = tmp / "export.csv"
+            n = replicate_export(seed_export(), export, args.n, rng)
+            big = ingest_both(export, cfg, tmp)
+            export.unlink()
+            if not args.skip_preprocess:
+                seconds, startup, peak = run(big, cfg, 2, args.partition_rows)
+                units = io.units_rows(big, "external", PERIOD)
+                size = sum(f.stat().st_size for f in io.records_files(big, "external", PERIOD))
+                print(f"{n:,} answers, 2 workers: {seconds:.0f} s, {n / seconds:.1f} answers/s, {units:,} units; "
+                      f"peak RSS of the process tree {peak:,.0f} MB (target: bounded — the records are "
+                      f"{size / 2**20:,.0f} MB on disk)")
             shutil.rmtree(big)
         client = daskengine.client(n_workers=2)
         try:

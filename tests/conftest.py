@@ -49,12 +49,12 @@ def pipeline(config, nlp, masker):
 @pytest.fixture(scope="session")
 def demo_processed(tmp_path_factory, config):
     """The bundled demo feedback and survey (both quarters) ingested and preprocessed once per session."""
-    from cxmining import io
+    from cxmining import ingestjob
     from cxmining.cli import run_preprocess
 
     processed = tmp_path_factory.mktemp("demo") / "processed"
-    io.ingest(ROOT / "data/raw/demo/external_feedback.csv", "external", config, processed=processed)
-    io.ingest(ROOT / "data/raw/demo/internal_survey.csv", "internal", config, processed=processed)
+    ingestjob.ingest(ROOT / "data/raw/demo/external_feedback.csv", "external", config, processed=processed)
+    ingestjob.ingest(ROOT / "data/raw/demo/internal_survey.csv", "internal", config, processed=processed)
     run_preprocess(processed, ("external", "internal"), config, workers=2)
     return processed
 
@@ -66,3 +66,14 @@ def demo_truth():
     demo = ROOT / "data/raw/demo"
     return (pd.read_csv(demo / "external_truth.csv", dtype=str).fillna(""),
             pd.read_csv(demo / "planted_external.csv"))
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A 2-worker dask LocalCluster shared by the tests of the dask engine."""
+    from cxmining import daskengine
+
+    client = daskengine.client(n_workers=2)
+    yield client
+    client.close()
+    client.cluster.close()

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.test_io import GOOD_BAD
+from tests.test_ingestjob import GOOD_BAD
 
 SUBCOMMANDS = ["ingest", "preprocess", "pains", "topics", "painmap", "survey", "demo-data", "demo", "config"]
 
@@ -18,19 +18,24 @@ def test_every_subcommand_has_help(run_cli, name):
     assert res.returncode == 0 and "Usage:" in res.stdout and "--" in res.stdout
 
 
-def test_ingest_acceptance(tmp_path, run_cli):
+ENGINES = {"local": (), "dask": ("--engine", "dask", "--workers", "1", "--partition-rows", "1")}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ingest_acceptance(tmp_path, run_cli, engine):
     (tmp_path / "export.csv").write_bytes(GOOD_BAD.encode("cp1251"))
-    first = run_cli("ingest", "export.csv", "--kind", "external", "--processed", "out")
+    first = run_cli("ingest", "export.csv", "--kind", "external", "--processed", "out", *ENGINES[engine])
     assert first.returncode == 0, first.stderr
     assert "accepted 2, already present 0, quarantined 2" in first.stdout
     assert "quarantine: out/external/quarantine/export-" in first.stdout
-    second = run_cli("ingest", "export.csv", "--kind", "external", "--processed", "out")
+    second = run_cli("ingest", "export.csv", "--kind", "external", "--processed", "out", *ENGINES[engine])
     assert "accepted 0, already present 2, quarantined 2" in second.stdout
 
 
-def test_missing_text_column_fails_with_one_line(tmp_path, run_cli):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_missing_text_column_fails_with_one_line(tmp_path, run_cli, engine):
     (tmp_path / "export.csv").write_text("Дата обращения;Оценка\n01.07.2026;5\n", encoding="utf-8")
-    res = run_cli("ingest", "export.csv", "--kind", "external", "--processed", "out")
+    res = run_cli("ingest", "export.csv", "--kind", "external", "--processed", "out", *ENGINES[engine])
     assert res.returncode != 0
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "export.csv" in lines[0] and "missing required column 'text'" in lines[0]

@@ -3,18 +3,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxmining import daskengine, io
+from cxmining import daskengine, ingestjob, io
 from cxmining.pains import RuleClassifier, classify_units
 from cxmining.prepjob import update_units
 from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    client = daskengine.client(n_workers=2)
-    yield client
-    client.close()
-    client.cluster.close()
+def cluster(dask_cluster):
+    return dask_cluster
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +22,7 @@ def small(tmp_path_factory, config):
     dirs = {}
     for engine in ("local", "dask"):
         dirs[engine] = src.parent / engine
-        io.ingest(src, "external", config, processed=dirs[engine])
+        ingestjob.ingest(src, "external", config, processed=dirs[engine])
     update_units(dirs["local"], ("external",), config, workers=1, echo=lambda s: None)
     return dirs
 

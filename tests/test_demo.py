@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from cxmining import demo
-from cxmining.io import ingest, read_records
+from cxmining.ingestjob import ingest
+from cxmining.io import read_records
 from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "raw" / "demo"

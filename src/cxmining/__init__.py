@@ -1,6 +1,7 @@
 """cxmining: pain maps from Russian open-ended feedback."""
 from .config import Config, load_config
-from .io import ingest, read_records, read_table, read_units
+from .ingestjob import ingest
+from .io import read_records, read_table, read_units
 from .preprocess import TextPipeline, preprocess_frame
 
 __all__ = ["Config", "load_config", "ingest", "read_records", "read_table", "read_units", "TextPipeline",

@@ -12,7 +12,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from . import io
+from . import ingestjob, io
 from .config import ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -30,15 +30,34 @@ def ingest(
     processed: Path = ProcessedOpt,
     period: Optional[str] = typer.Option(None, "--period", help="Survey wave (e.g. 2026Q3) for rows without one."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Force the CSV encoding."),
+    engine: str = typer.Option("local", "--engine", help="local (this process) or dask (a Dask cluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask: scheduler address; default a LocalCluster."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="dask: LocalCluster workers (default: one per core)."),
+    partition_rows: int = typer.Option(50_000, "--partition-rows", help="dask: export rows per task."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Validate an export and add its rows to the processed Parquet dataset (partitioned by period)."""
     cfg = load_config(config, mapping)
-    result = io.ingest(file, kind, cfg, processed=processed, period=period, encoding=encoding)
+    if _engine(engine) == "local":
+        result = ingestjob.ingest(file, kind, cfg, processed=processed, period=period, encoding=encoding)
+    else:
+        from . import daskengine
+
+        ingestjob.check_kind(kind)
+        daskengine.check_header(None, kind, cfg, file, encoding)
+        with daskengine.session(scheduler, workers) as client:
+            result = daskengine.ingest(file, kind, cfg, processed, dask_client=client, period=period,
+                                       encoding=encoding, partition_rows=partition_rows, echo=typer.echo)
     _print_ingest(result, processed)
 
 
-def _print_ingest(result: io.IngestResult, processed: Path) -> None:
+def _engine(name: str) -> str:
+    if name not in ("local", "dask"):
+        raise ValueError(f"--engine {name!r}: use local or dask")
+    return name
+
+
+def _print_ingest(result: ingestjob.IngestResult, processed: Path) -> None:
     typer.echo(f"{result.source}: accepted {result.accepted}, already present {result.already_present}, "
                f"quarantined {result.quarantined}"
                + (f", identical duplicates in file {result.duplicates_in_file}" if result.duplicates_in_file else ""))
@@ -68,21 +87,14 @@ def preprocess(
     for k in kinds:
         if k not in ("external", "internal"):
             raise ValueError(f"unknown kind {k!r}; use external, internal or all")
-    if engine == "local":
+    if _engine(engine) == "local":
         run_preprocess(processed, kinds, cfg, workers=workers or 2, force=force)
         return
-    if engine != "dask":
-        raise ValueError(f"--engine {engine!r}: use local or dask")
     from . import daskengine
 
-    client = daskengine.client(scheduler, n_workers=workers)
-    try:
+    with daskengine.session(scheduler, workers) as client:
         daskengine.update_units(processed, kinds, cfg, dask_client=client, force=force,
                                 partition_rows=partition_rows, echo=typer.echo)
-    finally:
-        client.close()
-        if scheduler is None:
-            client.cluster.close()
 
 
 def run_preprocess(processed: Path, kinds, cfg, workers: int = 2, force: bool = False) -> None:
@@ -348,7 +360,7 @@ def demo_job(
         typer.echo(f"demo data missing in {raw}: generating (seed 0)")
         demo.write_demo(raw)
     for kind, name in (("external", demo.EXTERNAL_FILE), ("internal", demo.INTERNAL_FILE)):
-        _print_ingest(io.ingest(raw / name, kind, cfg, processed=processed), processed)
+        _print_ingest(ingestjob.ingest(raw / name, kind, cfg, processed=processed), processed)
     records = io.read_records(processed, "external", columns=["period", "process"])
     typer.echo(f"external records by period: {records.groupby('period').size().to_dict()}")
     run_preprocess(processed, ("external", "internal"), cfg, workers=workers)

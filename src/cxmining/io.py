@@ -2,7 +2,8 @@
 
 Layout under the processed directory (default ``data/processed``)::
 
-    <kind>/records/period=2026Q3/part-0.parquet   validated records, one file per period
+    <kind>/records/period=2026Q3/part-<k>.parquet validated records: part-0 from the local ingest
+                                                  engine, part-1... from dask ingest runs
     <kind>/quarantine/<file>-<sha8>.csv           rejected rows of one source file, with reasons
     <kind>/ingest_log.csv                         one line per ingest run
 """
@@ -10,13 +11,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io as _io
 import json
 import os
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +24,6 @@ import pyarrow.parquet as pq
 import yaml
 
 from .config import ColumnSpec, Config, normalize_label
-from .schema import ID_COLUMN, arrow_schema
-from .validate import REASON, open_columns, validate_external, validate_internal
 
 DEFAULT_PROCESSED = Path("data/processed")
 ENCODINGS = ("utf-8-sig", "cp1251")  # utf-8-sig also reads plain UTF-8
@@ -36,19 +32,6 @@ REQUIRED = {"external": ("text", "received_at"), "internal": ("department",)}
 
 class InputError(ValueError):
     """An input file that cannot be used; the message is one line naming file, problem and fix."""
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    source: str
-    kind: str
-    accepted: int
-    already_present: int
-    duplicates_in_file: int
-    quarantined: int
-    quarantine_path: Path | None
-    periods: tuple[str, ...]
-    ignored_columns: tuple[str, ...]
 
 
 # --------------------------------------------------------------------------------- reading
@@ -76,25 +59,76 @@ def read_table(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
-    data = path.read_bytes()
-    text = None
+    encoding, sep = _csv_dialect(path, encoding)
+    try:
+        return pd.read_csv(path, encoding=encoding, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"{path}: malformed CSV ({exc})") from None
+
+
+def _csv_dialect(path: Path, encoding: str | None) -> tuple[str, str]:
+    """The encoding the whole file decodes with (checked block by block, never held in memory)
+    and the separator its header uses most."""
+    import codecs
+
+    chosen = None
     for enc in ((encoding,) if encoding else ENCODINGS):
         try:
-            text = data.decode(enc)
+            decoder = codecs.getincrementaldecoder(enc)()
+            head, blank = "", True
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    text = decoder.decode(block)
+                    if len(head) < 65536:
+                        head += text[:65536]
+                    blank = blank and not text.strip()
+                decoder.decode(b"", final=True)
+            chosen = enc
             break
         except (UnicodeDecodeError, LookupError):
             continue
-    if text is None:
+    if chosen is None:
         raise InputError(f"{path}: not readable as {' or '.join(ENCODINGS)}; pass --encoding")
-    if not text.strip():
+    if blank:
         raise InputError(f"{path}: the file is empty")
-    header = text.split("\n", 1)[0]
+    header = head.split("\n", 1)[0]
     counts = {d: header.count(d) for d in (";", ",", "\t")}
-    sep = max(counts, key=counts.get) if max(counts.values()) else ","
+    return chosen, (max(counts, key=counts.get) if max(counts.values()) else ",")
+
+
+def iter_table(path: str | Path, rows: int, encoding: str | None = None):
+    """:func:`read_table` in chunks of ``rows`` rows, labelled by their row in the whole file.
+
+    CSV and Parquet are streamed (one chunk in memory at a time); XLSX cannot be and is read whole
+    first (a sheet holds at most 1,048,576 rows).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".txt", ".tsv", ".parquet"):
+        table = read_table(path, encoding)
+        for i in range(0, max(len(table), 1), rows):
+            yield table.iloc[i:i + rows]
+        return
     try:
-        return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+        if suffix == ".parquet":
+            chunks = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
+        else:
+            enc, sep = _csv_dialect(path, encoding)
+            chunks = pd.read_csv(path, encoding=enc, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                                 chunksize=rows)
+        start = 0
+        for chunk in chunks:
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            start += len(chunk)
+            yield chunk
+    except InputError:
+        raise
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(f"{path}: malformed CSV ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - every reader error becomes one clear line
+        raise InputError(f"{path}: cannot be read as {suffix[1:].upper()} ({type(exc).__name__}: {exc})") from None
 
 
 def map_columns(df: pd.DataFrame, kind: str, config: Config, source: str = "") -> tuple[pd.DataFrame, list[str]]:
@@ -266,7 +300,28 @@ def require_columns(table: pd.DataFrame, path, *columns) -> None:
 
 
 def records_path(processed: str | Path, kind: str, period: str) -> Path:
+    """The part the local ingest engine writes (``part-0``)."""
     return records_dir(processed, kind) / f"period={period}" / "part-0.parquet"
+
+
+def records_files(processed: str | Path, kind: str, period: str) -> list[Path]:
+    """A period's records parts in reading order (part-0, part-1, ..., part-10)."""
+    return sorted((records_dir(processed, kind) / f"period={period}").glob("part-*.parquet"), key=part_number)
+
+
+def records_digest(processed: str | Path, kind: str, period: str) -> str:
+    """Identity of a period's records: the file digest of a single ``part-0`` (as before parts
+    existed, so caches built then stay valid), otherwise a digest over every part's."""
+    files = records_files(processed, kind, period)
+    if [f.name for f in files] == ["part-0.parquet"]:
+        return file_digest(files[0])
+    return hashlib.sha256(json.dumps([[f.name, file_digest(f)] for f in files]).encode()).hexdigest()
+
+
+def next_part(root: str | Path) -> int:
+    """The first part number above every ``period=*/part-<k>.parquet`` under ``root`` (at least 1:
+    ``part-0`` belongs to the local engine)."""
+    return 1 + max([0] + [part_number(f) for f in Path(root).glob("period=*/part-*.parquet")])
 
 
 def file_digest(path: str | Path) -> str:
@@ -438,80 +493,3 @@ def load_model(path: str | Path):
 
 
 # --------------------------------------------------------------------------------- ingest
-def ingest(path: str | Path, kind: str, config: Config, processed: str | Path = DEFAULT_PROCESSED,
-           period: str | None = None, encoding: str | None = None, today: date | None = None) -> IngestResult:
-    """Validate an export and add its new rows to the processed dataset.
-
-    Idempotent: rows whose id is already stored with the same content are counted as
-    ``already_present``; an id stored with different content is quarantined. Everything is
-    validated before the first write, and every file is replaced atomically.
-    """
-    if kind not in ID_COLUMN:
-        raise InputError(f"unknown kind {kind!r}; use external or internal")
-    path = Path(path)
-    raw = read_table(path, encoding)
-    mapped, ignored = map_columns(raw, kind, config, source=str(path))
-    if kind == "external":
-        records, rejected, dup_in_file = validate_external(mapped, config, source=path.name, today=today)
-    else:
-        records, rejected, dup_in_file = validate_internal(mapped, config, source=path.name, period=period)
-    id_col = ID_COLUMN[kind]
-
-    stored = read_records(processed, kind, columns=[id_col, "row_hash"])
-    known = dict(zip(stored[id_col], stored["row_hash"])) if len(stored) else {}
-    seen = records[id_col].map(known.get)
-    present = seen.notna() & (seen == records["row_hash"])
-    conflict = seen.notna() & ~present
-    conflict_ids = set(records.loc[conflict, id_col])
-    new = records[~present & ~conflict]
-
-    # Quarantine rows keep their original values and headers, so a fixed file can be re-ingested.
-    bad_rows = raw.loc[rejected.index].astype(object)
-    bad_rows.insert(0, REASON, rejected[REASON])
-    if conflict_ids:
-        extra = _rows_for_ids(raw, mapped, id_col, conflict_ids)
-        extra.insert(0, REASON, f"{id_col} already ingested with different content")
-        bad_rows = pd.concat([bad_rows, extra])
-    bad_rows.insert(1, "source_row", [int(i) + 2 for i in bad_rows.index])  # header is line 1
-    quarantine_path = None
-    qdir = Path(processed) / kind / "quarantine"
-    qname = f"{path.stem}-{hashlib.sha256(path.read_bytes()).hexdigest()[:8]}.csv"
-    if len(bad_rows):
-        quarantine_path = write_csv(bad_rows.sort_values("source_row"), qdir / qname)
-    elif (qdir / qname).exists():
-        (qdir / qname).unlink()
-
-    extra_open = tuple(c for c in open_columns(mapped, config) if c not in [q.key for q in config.survey.open_answers])
-    schema = arrow_schema(kind, config, extra_open)
-    for p, part in new.groupby("period", sort=True):
-        target = records_dir(processed, kind) / f"period={p}" / "part-0.parquet"
-        merged = part
-        if target.exists():
-            merged = pd.concat([pd.read_parquet(target), part], ignore_index=True)
-        merged = merged.reindex(columns=schema.names)
-        write_parquet(merged.sort_values(id_col, kind="stable"), target, schema=schema)
-
-    result = IngestResult(str(path), kind, len(new), int(present.sum()), dup_in_file, len(bad_rows),
-                          quarantine_path, tuple(sorted(new["period"].unique())), tuple(ignored))
-    _append_log(Path(processed) / kind / "ingest_log.csv", result)
-    return result
-
-
-def _rows_for_ids(raw, mapped, id_col, ids) -> pd.DataFrame:
-    if id_col not in mapped:
-        return raw.iloc[0:0].astype(object)
-    keys = mapped[id_col].map(lambda v: None if pd.isna(v) else str(v).strip())
-    return raw[keys.isin(ids)].astype(object)
-
-
-def _append_log(path: Path, result: IngestResult) -> None:
-    row = pd.DataFrame([{
-        "ingested_at": datetime.now().isoformat(timespec="seconds"), "source": result.source,
-        "accepted": result.accepted, "already_present": result.already_present,
-        "duplicates_in_file": result.duplicates_in_file, "quarantined": result.quarantined,
-        "periods": " ".join(result.periods),
-    }])
-    if path.exists():
-        row = pd.concat([pd.read_csv(path, dtype=str), row.astype(str)], ignore_index=True)
-    write_csv(row, path)
-

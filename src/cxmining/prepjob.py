@@ -12,23 +12,23 @@ from . import io
 
 
 def stale_periods(processed: Path, kinds, cfg, *, force: bool = False, echo: Callable[[str], None] = print):
-    """Yield ``(kind, period, records file, units file, provenance)`` of every period whose units are
-    missing or out of date: the units file records the digest of its records file, the fingerprint
+    """Yield ``(kind, period, records parts, units file, provenance)`` of every period whose units are
+    missing or out of date: the units file records the digest of its records parts, the fingerprint
     of the ``text`` configuration section (the only one the text pipeline reads) and the pipeline
     version; a period is recomputed when any differs, or with ``force``. Both engines use this."""
     from . import preprocess as pp
 
     for kind in kinds:
         for period in io.list_periods(processed, kind):
-            source = io.records_path(processed, kind, period)
+            sources = io.records_files(processed, kind, period)
             target = io.units_path(processed, kind, period)
-            meta = {"records_sha256": io.file_digest(source), "config": cfg.section_fingerprint("text"),
+            meta = {"records_sha256": io.records_digest(processed, kind, period), "config": cfg.section_fingerprint("text"),
                     "pipeline_version": pp.PIPELINE_VERSION, "kind": kind, "period": period}
             old = io.units_metadata(target)
             if not force and old is not None and all(old.get(k) == v for k, v in meta.items()):
                 echo(f"{target.parent}: up to date ({io.units_rows(processed, kind, period)} units)")
                 continue
-            yield kind, period, source, target, meta
+            yield kind, period, sources, target, meta
 
 
 def update_units(processed: Path, kinds, cfg, *, workers: int = 2, force: bool = False,
@@ -40,10 +40,10 @@ def update_units(processed: Path, kinds, cfg, *, workers: int = 2, force: bool =
 
     pool = None
     try:
-        for kind, period, source, target, meta in stale_periods(processed, kinds, cfg, force=force, echo=echo):
+        for kind, period, sources, target, meta in stale_periods(processed, kinds, cfg, force=force, echo=echo):
             if pool is None and workers > 1:
                 pool = pp.worker_pool(cfg, workers)
-            records = pd.read_parquet(source)
+            records = pd.concat([pd.read_parquet(f) for f in sources], ignore_index=True)
             frames = pp.iter_unit_frames(records, cfg, kind=kind, n_workers=workers, pool=pool)
             meta["records"] = len(records)
             # Written beside the period's directory and swapped in whole: parts left by the

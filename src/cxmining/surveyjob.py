@@ -176,8 +176,8 @@ def load_or_build_survey(processed: Path, period: str, cfg: Config, *, min_group
 
     import joblib
 
-    files = [io.records_path(processed, "internal", p) for p in io.list_periods(processed, "internal") if p <= period]
-    digests = [io.file_digest(f) for f in files] + [io.units_digest(processed, "internal", period)]
+    digests = [io.records_digest(processed, "internal", p) for p in io.list_periods(processed, "internal") if p <= period]
+    digests += [io.units_digest(processed, "internal", period)]
     key = hashlib.sha256(json.dumps([digests, cfg.fingerprint, min_group, seed]).encode()).hexdigest()
     path = Path(processed) / "survey" / f"period={period}" / f"survey-{key[:16]}.joblib"
     if path.exists():

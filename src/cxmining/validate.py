@@ -114,7 +114,8 @@ def row_hash(values: dict) -> str:
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def validate_external(raw: pd.DataFrame, config: Config, source: str = "", today: date | None = None):
+def validate_external(raw: pd.DataFrame, config: Config, source: str = "", today: date | None = None,
+                      dedupe: bool = True):
     """Validate mapped external rows.
 
     Parameters
@@ -135,6 +136,10 @@ def validate_external(raw: pd.DataFrame, config: Config, source: str = "", today
         Indexed by the quarantined input rows' labels, with a ``quarantine_reason`` column.
     duplicates : int
         Number of identical repeats (same id and content) dropped from ``records``.
+
+    With ``dedupe=False`` (ingest, which settles repeated ids across the whole file and the stored
+    data with :func:`resolve_ids`) no repeat is dropped or quarantined: ``records`` gets a ``_row``
+    column (the input row label), ``rejected`` the row's id, and ``duplicates`` is 0.
     """
     today = today or date.today()
     col = lambda name: _column(raw, name)  # noqa: E731
@@ -210,10 +215,11 @@ def validate_external(raw: pd.DataFrame, config: Config, source: str = "", today
         "text": text,
         "source": source,
     }, index=raw.index)
-    return _finish(records, reasons, "external", config, id_col="response_id")
+    return _finish(records, reasons, "external", config, id_col="response_id", dedupe=dedupe)
 
 
-def validate_internal(raw: pd.DataFrame, config: Config, source: str = "", period: str | None = None):
+def validate_internal(raw: pd.DataFrame, config: Config, source: str = "", period: str | None = None,
+                      dedupe: bool = True):
     """Validate mapped internal (survey) rows; see :func:`validate_external` for the outputs.
 
     ``period`` (e.g. from ``cxmining ingest --period``) fills rows whose export has neither a
@@ -268,7 +274,7 @@ def validate_internal(raw: pd.DataFrame, config: Config, source: str = "", perio
     for i in raw.index[~answered]:
         reasons[i].append("empty response (no score and no open answer)")
     records["source"] = source
-    return _finish(records, reasons, "internal", config, id_col="respondent_id")
+    return _finish(records, reasons, "internal", config, id_col="respondent_id", dedupe=dedupe)
 
 
 def open_columns(raw: pd.DataFrame, config: Config) -> list[str]:
@@ -278,7 +284,7 @@ def open_columns(raw: pd.DataFrame, config: Config) -> list[str]:
     return [c for c in known if c in raw.columns] + extra
 
 
-def _finish(records: pd.DataFrame, reasons: dict, kind: str, config: Config, id_col: str):
+def _finish(records: pd.DataFrame, reasons: dict, kind: str, config: Config, id_col: str, dedupe: bool = True):
     content = [c for c in records.columns if c not in (id_col, "source")]
     hashes = [row_hash(dict(zip(content, vals))) for vals in records[content].itertuples(index=False)]
     records["row_hash"] = hashes
@@ -286,20 +292,69 @@ def _finish(records: pd.DataFrame, reasons: dict, kind: str, config: Config, id_
     records.loc[missing_id, id_col] = ["h" + h for h in records.loc[missing_id, "row_hash"]]
 
     reason = pd.Series({i: "; ".join(r) for i, r in reasons.items()}, dtype=object).reindex(records.index)
-    bad = reason != ""
-    # Two rows of one file with one id: identical ones are the same answer twice (kept once);
-    # different ones conflict and both are quarantined, since neither can be trusted over the other.
-    good = records[~bad]
-    dup = good.duplicated(subset=[id_col, "row_hash"], keep="first")
-    conflict = good[~dup].duplicated(subset=[id_col], keep=False)
-    conflict_idx = conflict[conflict].index
-    reason[conflict_idx] = f"{id_col} appears more than once in the file with different content"
+    if not dedupe:
+        bad = reason != ""
+        rejected = pd.DataFrame({REASON: reason[bad], id_col: records.loc[bad, id_col]})
+        good = records[~bad]
+        out = _typed(good[_order(good, kind, config)], kind, config)
+        out["_row"] = good.index.to_numpy(dtype=np.int64)
+        return out, rejected, 0
+    keys = records[[id_col, "row_hash"]].assign(_row=np.arange(len(records)), bad=(reason != "").to_numpy())
+    status = resolve_ids(keys, id_col)
+    conflict = status.index[status["status"] == "conflict"]
+    reason[records.index[conflict]] = CONFLICT_IN_FILE.format(id_col=id_col)
     bad = reason != ""
     rejected = pd.DataFrame({REASON: reason[bad]})
-    out = records[~bad & ~records.index.isin(dup[dup].index)]
-    order = [f.name for f in fields(kind, config) if f.name in out.columns]
-    order += [c for c in out.columns if c not in order]
-    return _typed(out[order], kind, config), rejected, int(dup.sum())
+    out = records[(status["status"] == "new").to_numpy()]
+    return _typed(out[_order(out, kind, config)], kind, config), rejected, int((status["status"] == "duplicate").sum())
+
+
+CONFLICT_IN_FILE = "{id_col} appears more than once in the file with different content"
+CONFLICT_STORED = "{id_col} already ingested with different content"
+
+
+def resolve_ids(keys: pd.DataFrame, id_col: str) -> pd.DataFrame:
+    """Settle repeated ids: the one rule both ingest engines apply.
+
+    Parameters
+    ----------
+    keys : DataFrame
+        One row per input row with ``id_col``, ``row_hash``, ``_row`` (input order), ``bad`` (failed
+        a row check) and optionally ``stored_hash`` (the content hash already stored under the id).
+        All rows of an id must be present (the dask engine shuffles by id first).
+
+    Returns
+    -------
+    DataFrame, aligned with ``keys``: ``status`` is ``rejected`` (failed a row check),
+    ``duplicate`` (same id and content as an earlier row: the same answer twice, kept once),
+    ``conflict`` (the id comes with different contents in the file: neither can be trusted, all are
+    quarantined), ``present`` (stored with this content), ``stored`` (stored with other content:
+    quarantined, the stored row stays) or ``new``; ``stored_conflict`` marks every input row of an
+    id of the ``stored`` kind (each is quarantined with that reason).
+    """
+    order = keys.sort_values("_row", kind="stable")
+    status = pd.Series("rejected", index=order.index, dtype=object)
+    good = order[~order["bad"].astype(bool)]
+    dup = good.duplicated(subset=[id_col, "row_hash"], keep="first")
+    status[dup.index[dup.to_numpy()]] = "duplicate"
+    rest = good[~dup.to_numpy()]
+    conflict = rest.duplicated(subset=[id_col], keep=False).to_numpy()
+    status[rest.index[conflict]] = "conflict"
+    single = rest[~conflict]
+    stored = single["stored_hash"] if "stored_hash" in single else pd.Series(None, index=single.index, dtype=object)
+    known = stored.notna().to_numpy()
+    # Compared as plain strings: string columns hold pd.NA, whose == has no truth value.
+    same = known & (stored.astype(object).fillna("").astype(str).to_numpy()
+                    == single["row_hash"].astype(object).fillna("").astype(str).to_numpy())
+    status[single.index] = np.where(same, "present", np.where(known, "stored", "new"))
+    clash = set(single.loc[known & ~same, id_col])
+    out = pd.DataFrame({"status": status, "stored_conflict": order[id_col].isin(clash).to_numpy()}, index=order.index)
+    return out.reindex(keys.index)
+
+
+def _order(df: pd.DataFrame, kind: str, config: Config) -> list[str]:
+    order = [f.name for f in fields(kind, config) if f.name in df.columns]
+    return order + [c for c in df.columns if c not in order]
 
 
 def _typed(df: pd.DataFrame, kind: str, config: Config) -> pd.DataFrame:
