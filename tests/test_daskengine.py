@@ -72,3 +72,25 @@ def test_embeddings_on_the_cluster_equal_local_ones(small, cluster, tmp_path):
     remote = daskengine.embed(embedder, docs, dask_client=cluster, store=store, chunk=100)
     np.testing.assert_allclose(remote, embed(embedder, docs), atol=1e-6)
     np.testing.assert_allclose(embed(embedder, docs, store), remote)  # the cache was filled
+
+
+def test_pain_map_with_kinds_and_embeddings_on_the_cluster_equals_the_local_one(small, cluster, config, tmp_path):
+    import shutil
+
+    from distributed import get_task_stream
+
+    from cxmining.mapjob import build_pain_map
+
+    dirs = [tmp_path / "local", tmp_path / "dask"]
+    for d in dirs:
+        shutil.copytree(small["local"], d, ignore=shutil.ignore_patterns("painmap", "embeddings", "kinds"))
+    period = io.list_periods(dirs[0], "external")[-1]
+    local = build_pain_map(dirs[0], period, config, echo=lambda s: None)
+    with get_task_stream(cluster) as stream:
+        dask = build_pain_map(dirs[1], period, config, echo=lambda s: None, dask_client=cluster)
+    ran = {str(t["key"]).split("-")[0].strip("('") for t in stream.data}
+    assert {"_transform_task", "_kinds_task"} <= ran, ran  # embeddings and kinds came from the workers
+    assert len(local.table) >= 3
+    pd.testing.assert_frame_equal(local.table, dask.table)
+    assert list((dirs[1] / "external/kinds").glob("period=*/part-*.parquet"))
+    assert not (dirs[0] / "external/kinds").exists()

@@ -51,8 +51,9 @@ def test_planted_pains_appear_in_their_process_map(q3, demo_truth):
     assert est["found"].mean() >= 0.90, est.loc[~est["found"], "pain"].tolist()
 
 
-@pytest.mark.xfail(strict=True, reason="navec topics split a planted pain into several template-level rows; "
-                   "the union of its rows lands within ±5 pp for about half of the pains (see issue 6 note)")
+@pytest.mark.xfail(strict=True, reason="topics mix pains of one process that share context words (snow and "
+                   "lighting: 'winter, evening, yard'); a pain's respondents land in rows another pain dominates, so "
+                   "estimates run low (mean -6 pp); about half are within ±5 pp (see issue 6 note)")
 def test_planted_prevalence_within_five_points(q3, demo_truth):
     truth, plan = demo_truth
     est = _estimates(q3.table, truth, plan, Q3)

@@ -254,7 +254,10 @@ def painmap(
     curation: Path = typer.Option(io.DEFAULT_CURATION, "--curation", help="Analysts' pain dictionary (YAML)."),
     register: Path = typer.Option(io.DEFAULT_REGISTER, "--register", help="Measures register (CSV/XLSX)."),
     seed: int = typer.Option(0, "--seed"),
-    workers: int = typer.Option(2, "--workers"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (2) or LocalCluster workers."),
+    engine: str = typer.Option("local", "--engine", help="local or dask: preprocessing, unit kinds and embeddings "
+                               "on a Dask cluster (the same map)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask: scheduler address; default a LocalCluster."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Build the pain map of one quarter from ingested data (preprocessing, pains and topics as needed)."""
@@ -265,8 +268,16 @@ def painmap(
         raise ValueError(f"--by {by!r}: use one of {', '.join(mapjob.GROUPINGS)}")
     cur, reg = io.read_curation(curation), io.read_register(register)  # fail before the long part
     io.require_period(processed, "external", period)
-    run_preprocess(processed, ("external",), cfg, workers=workers)
-    result = mapjob.build_pain_map(processed, period, cfg, by=by, seed=seed, curation=cur, register=reg, echo=typer.echo)
+    if _engine(engine) == "local":
+        run_preprocess(processed, ("external",), cfg, workers=workers or 2)
+        result = mapjob.build_pain_map(processed, period, cfg, by=by, seed=seed, curation=cur, register=reg, echo=typer.echo)
+    else:
+        from . import daskengine
+
+        with daskengine.session(scheduler, workers) as client:
+            daskengine.update_units(processed, ("external",), cfg, dask_client=client, echo=typer.echo)
+            result = mapjob.build_pain_map(processed, period, cfg, by=by, seed=seed, curation=cur, register=reg,
+                                           echo=typer.echo, dask_client=client)
     mapjob.write_pain_map(result, out, reg)
     t = result.table
     typer.echo(f"{out / 'pain_map.xlsx'}: {len(t)} pains in {t['group'].nunique()} groups; coverage of problem and "

@@ -15,7 +15,9 @@ processed data from the workers).
   are done. Readers (``io.read_units``) take the parts in order, so the pain map and the reports
   read the result unchanged, and the units equal those of the local engine row for row.
 - :func:`classify` writes the unit kinds of a period as partitioned Parquet, one task per units part.
-- :func:`embed` embeds the texts a cache lacks on the cluster, chunk by chunk.
+- :func:`embed` embeds the texts a cache lacks on the cluster, chunk by chunk (:func:`embed_on` gives
+  the same to ``TopicModel.fit``; ``cxmining painmap --engine dask`` classifies and embeds on the
+  cluster this way).
 - :func:`fit_sample_assign` fits topics on a stratified sample and assigns every document on the
   cluster (nearest topic centroid); ``benchmarks/scale.py`` measures what this costs against a full fit.
 
@@ -287,19 +289,36 @@ def _transform_task(embedder, docs):
     return embedder.transform(docs)
 
 
+def embed_on(dask_client, chunk: int = 5000):
+    """For ``TopicModel.fit(embed_on=...)``: given the fitted embedder, a function that embeds texts
+    on the cluster in chunks (the embedder is broadcast once, on the first call)."""
+    def bind(embedder):
+        shared = []
+
+        def distributed(texts):
+            if not shared:
+                shared.append(dask_client.scatter(embedder, broadcast=True))
+            futures = [dask_client.submit(_transform_task, shared[0], texts[i:i + chunk], pure=False)
+                       for i in range(0, len(texts), chunk)]
+            return np.vstack(dask_client.gather(futures))
+        return distributed
+    return bind
+
+
 def embed(embedder, docs, *, dask_client, store=None, chunk: int = 5000) -> np.ndarray:
-    """``embeddings.embed`` with the unseen texts embedded on the cluster in chunks (the fitted
-    embedder is broadcast once); the store, when given, is read and filled from this process."""
+    """``embeddings.embed`` with the unseen texts embedded on the cluster in chunks; the store, when
+    given, is read and filled from this process."""
     from .embeddings import embed as local_embed
 
-    shared = dask_client.scatter(embedder, broadcast=True)
+    return local_embed(embedder, list(docs), store, transform=embed_on(dask_client, chunk)(embedder))
 
-    def distributed(texts):
-        futures = [dask_client.submit(_transform_task, shared, texts[i:i + chunk], pure=False)
-                   for i in range(0, len(texts), chunk)]
-        return np.vstack(dask_client.gather(futures))
 
-    return local_embed(embedder, list(docs), store, transform=distributed)
+def kinds_of(processed: Path, kind: str, period: str, cfg, *, dask_client) -> pd.DataFrame:
+    """:func:`classify` of one period, read back (``response_id``, ``unit_id``, ``kind``, ``negativity``)."""
+    out = classify(processed, kind, period, cfg, dask_client=dask_client)
+    parts = sorted(out.glob("part-*.parquet"), key=io.part_number)
+    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else \
+        pd.DataFrame(columns=["response_id", "unit_id", "kind", "negativity"])
 
 
 def _assign_task(model, docs, texts):

@@ -51,8 +51,10 @@ def period_dir(processed: Path, period: str) -> Path:
 
 
 def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int = 0,
-                 echo: Callable[[str], None] = print) -> pd.DataFrame:
+                 echo: Callable[[str], None] = print, dask_client=None) -> pd.DataFrame:
     """Fit or reuse the topics and stable ids of every period in ``periods`` (in order).
+
+    With ``dask_client``, unit kinds and embeddings are computed on that cluster (the same values).
 
     Returns the id history: one row per (period, pain) with label, keywords, taxonomy, centroid.
     """
@@ -70,7 +72,8 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
         else:
             navec = navec if navec is not None else load_navec()
             pains, assignments, earlier, info = _fit_period(processed, cfg, period, seed,
-                                                            pd.concat(history) if history else None, navec, last)
+                                                            pd.concat(history) if history else None, navec, last,
+                                                            dask_client)
             io.write_parquet(assignments, target / "assignments.parquet")
             io.write_parquet(earlier, target / "previous.parquet")
             io.write_parquet(pains.assign(centroid=[c.tolist() for c in pains["centroid"]]), target / "pains.parquet")
@@ -84,14 +87,23 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
     return out
 
 
-def _fit_period(processed, cfg, period, seed, history, navec, previous):
+def _fit_period(processed, cfg, period, seed, history, navec, previous, dask_client=None):
     from .pains import RuleClassifier, classify_units
     from .topics import TopicModel
 
-    units = classify_units(io.read_units(processed, "external", periods=[period]), RuleClassifier(rules=cfg.pains).fit())
+    units, embed_on = io.read_units(processed, "external", periods=[period]), None
+    if dask_client is None:
+        units = classify_units(units, RuleClassifier(rules=cfg.pains).fit())
+    else:
+        from . import daskengine
+
+        kinds = daskengine.kinds_of(processed, "external", period, cfg, dask_client=dask_client)
+        units = units.merge(kinds, on=["response_id", "unit_id"], how="left", validate="one_to_one")
+        embed_on = daskengine.embed_on(dask_client)
     pains = units[units["kind"].isin(["problem", "need"])].reset_index(drop=True)
     model = TopicModel(**cfg.topics.model_settings(), seed=seed).fit(
-        pains["analysis_text"].tolist(), pains["text_masked"].tolist(), store=io.EmbeddingStore(Path(processed) / "embeddings"))
+        pains["analysis_text"].tolist(), pains["text_masked"].tolist(), store=io.EmbeddingStore(Path(processed) / "embeddings"),
+        embed_on=embed_on)
     vectors = identity.unit_vectors(pains["analysis_text"].tolist(), navec)
     info = model.topic_info_.set_index("topic")
     cents = identity.centroids(vectors, model.labels_)
@@ -106,7 +118,8 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous):
         texts = io.read_units(processed, "external", periods=[previous], columns=["unit_id", "analysis_text", "text_masked"])
         before = before.merge(texts, on="unit_id", how="left")
         before["topic"] = model.transform(before["analysis_text"].fillna("").tolist(), before["text_masked"].fillna("").tolist(),
-                                          store=io.EmbeddingStore(Path(processed) / "embeddings"), strict=True)
+                                          store=io.EmbeddingStore(Path(processed) / "embeddings"), strict=True,
+                                          embed_on=embed_on)
         shared = identity.overlap(before["pain_id"], before["topic"])
     matched = identity.match_pains(current, identity.reference(history, period), cfg.painmap.identity, shared)
     labels = model.labels()
@@ -139,14 +152,15 @@ def _records(processed, period, by):
 
 def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "process", seed: int = 0,
                    curation: cur.Curation | None = None, register: pd.DataFrame | None = None,
-                   echo: Callable[[str], None] = print) -> PainMapResult:
-    """The pain map of ``period`` grouped by ``by`` (units must be preprocessed; see ``prepjob.update_units``)."""
+                   echo: Callable[[str], None] = print, dask_client=None) -> PainMapResult:
+    """The pain map of ``period`` grouped by ``by`` (units must be preprocessed; see ``prepjob.update_units``).
+    With ``dask_client``, unit kinds and embeddings are computed on that cluster."""
     if by not in GROUPINGS:
         raise ValueError(f"--by {by!r}: use one of {', '.join(GROUPINGS)}")
     periods = io.require_period(processed, "external", period)
     curation = curation or cur.Curation()
     upto = [p for p in periods if p <= period]
-    history = period_pains(processed, cfg, upto, seed=seed, echo=echo)
+    history = period_pains(processed, cfg, upto, seed=seed, echo=echo, dask_client=dask_client)
     current = history[history["period"] == period]
     labels = dict(zip(current["pain_id"], current["label"]))
     units = io.read_units(processed, "external", periods=[period],

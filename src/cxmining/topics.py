@@ -68,8 +68,11 @@ class TopicModel:
         self.top_n_words = top_n_words
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, docs: Sequence[str], texts: Sequence[str] | None = None, store=None) -> "TopicModel":
-        """Fit on analysis texts ``docs`` (masked ``texts`` for quotes and the st: back-end)."""
+    def fit(self, docs: Sequence[str], texts: Sequence[str] | None = None, store=None, embed_on=None) -> "TopicModel":
+        """Fit on analysis texts ``docs`` (masked ``texts`` for quotes and the st: back-end).
+
+        ``embed_on(embedder)``, when given, returns the function that embeds the texts the store
+        lacks (``daskengine.embed_on``: on a cluster); the vectors are the same."""
         docs = [d or "" for d in docs]
         texts = list(texts) if texts is not None else list(docs)
         # A document without a single content lemma has nothing to cluster on: it stays an outlier.
@@ -80,7 +83,7 @@ class TopicModel:
         self.embedder_ = make_embedder(self.embedder, seed=self.seed)
         inputs = d_sorted if uses_lemmas(self.embedder_) else t_sorted
         self.embedder_.fit(inputs)
-        vectors = embed(self.embedder_, inputs, store)
+        vectors = embed(self.embedder_, inputs, store, transform=embed_on(self.embedder_) if embed_on else None)
         n = len(d_sorted)
         if n >= self.min_bertopic:
             topics, self.bertopic_ = self._fit_bertopic(d_sorted, vectors)
@@ -207,7 +210,7 @@ class TopicModel:
 
     # ------------------------------------------------------------------ using
     def transform(self, docs: Sequence[str], texts: Sequence[str] | None = None, store=None,
-                  strict: bool = False) -> np.ndarray:
+                  strict: bool = False, embed_on=None) -> np.ndarray:
         """Topics of new documents: the nearest topic centroid in embedding space.
 
         With ``strict``, a document less similar to that centroid than 95% of the topic's own
@@ -219,7 +222,8 @@ class TopicModel:
         out = np.full(len(docs), OUTLIER, dtype=int)
         keep = [i for i, d in enumerate(docs) if d.strip()]
         if keep:
-            vectors = embed(self.embedder_, [inputs[i] for i in keep], store)
+            vectors = embed(self.embedder_, [inputs[i] for i in keep], store,
+                            transform=embed_on(self.embedder_) if embed_on else None)
             nearest = self._nearest(vectors)
             if strict:
                 sims = np.einsum("ij,ij->i", vectors, np.vstack([self.centroids_[t] for t in nearest]))
