@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import functools
+import multiprocessing
 import shutil
 import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -43,12 +45,13 @@ print = functools.partial(print, flush=True)  # progress shows while the long ru
 
 
 class PeakRSS:
-    """Peak of the summed RSS of this process and all its descendants."""
+    """Peak of the summed RSS of this process and all its descendants (``peak``), and the peak RSS
+    of the largest single process among them (``largest``)."""
 
     def __enter__(self):
         import psutil
 
-        self.peak, self._stop = 0, threading.Event()
+        self.peak, self.largest, self._stop = 0, 0, threading.Event()
         me = psutil.Process()
 
         def watch():
@@ -56,9 +59,11 @@ class PeakRSS:
                 total = 0
                 for p in [me, *me.children(recursive=True)]:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
                     except psutil.Error:
-                        pass
+                        continue
+                    total += rss
+                    self.largest = max(self.largest, rss)
                 self.peak = max(self.peak, total)
                 time.sleep(0.5)
 
@@ -110,14 +115,15 @@ def ingest_both(export: Path, cfg, tmp: Path) -> Path:
                 with daskengine.session(n_workers=2) as client:
                     ready = time.perf_counter()
                     result = daskengine.ingest(export, "external", cfg, processed, dask_client=client, echo=lambda s: None)
-            else:
+            else:  # in a child process: this one must not keep the whole file's memory for what follows
                 ready = start
-                result = ingestjob.ingest(export, "external", cfg, processed=processed)
+                with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    result = pool.submit(ingestjob.ingest, export, "external", cfg, processed=processed).result()
             seconds = time.perf_counter() - ready
         rows[engine] = (result.accepted, result.quarantined)
         print(f"ingest of {export.stat().st_size / 2**20:,.0f} MB CSV, {engine:>5} engine: {seconds:6.1f} s "
-              f"({result.accepted:,} accepted, {result.quarantined} quarantined), "
-              f"peak RSS of the process tree {peak.peak / 2**20:,.0f} MB")
+              f"({result.accepted:,} accepted, {result.quarantined} quarantined), peak RSS of the process tree "
+              f"{peak.peak / 2**20:,.0f} MB, of its largest process {peak.largest / 2**20:,.0f} MB")
     print(f"  same counts from both engines: {rows['dask'] == rows['local']}")
     shutil.rmtree(tmp / "ingest-local")
     return tmp / "ingest-dask"
@@ -150,8 +156,9 @@ def replicate(seed: Path, processed: Path, n: int, rng: np.random.Generator) -> 
 
 
 def run(processed: Path, cfg, workers: int, partition_rows: int):
-    """(seconds of processing, seconds of start-up, peak MB): start-up = the cluster starting and
-    every worker loading the models once, timed apart from the throughput."""
+    """(seconds of processing, seconds of start-up, peak MB of the tree, peak MB of its largest
+    process): start-up = the cluster starting and every worker loading the models once, timed
+    apart from the throughput."""
     from cxmining import daskengine
 
     with PeakRSS() as peak:
@@ -166,7 +173,7 @@ def run(processed: Path, cfg, workers: int, partition_rows: int):
         finally:
             client.close()
             client.cluster.close()
-    return seconds, ready - start, peak.peak / 2**20
+    return seconds, ready - start, peak.peak / 2**20, peak.largest / 2**20
 
 
 def topics_at_scale(cfg, client) -> None:
@@ -226,7 +233,7 @@ def main() -> None:
         replicate(seed, small, args.slice, rng)
         times = {}
         for workers in (1, 2):  # 16 tasks, so that two workers share them evenly
-            seconds, startup, peak = run(small, cfg, workers, max(100, args.slice // 16))
+            seconds, startup, peak, _ = run(small, cfg, workers, max(100, args.slice // 16))
             times[workers] = seconds
             print(f"{args.slice:,} answers, {workers} worker(s): {seconds:6.1f} s, {args.slice / seconds:6.1f} answers/s "
                   f"(+ {startup:.1f} s start-up and model loading); peak RSS of the process tree {peak:,.0f} MB")
@@ -238,12 +245,12 @@ def main() -> None:
             big = ingest_both(export, cfg, tmp)
             export.unlink()
             if not args.skip_preprocess:
-                seconds, startup, peak = run(big, cfg, 2, args.partition_rows)
+                seconds, startup, peak, largest = run(big, cfg, 2, args.partition_rows)
                 units = io.units_rows(big, "external", PERIOD)
                 size = sum(f.stat().st_size for f in io.records_files(big, "external", PERIOD))
                 print(f"{n:,} answers, 2 workers: {seconds:.0f} s, {n / seconds:.1f} answers/s, {units:,} units; "
-                      f"peak RSS of the process tree {peak:,.0f} MB (target: bounded — the records are "
-                      f"{size / 2**20:,.0f} MB on disk)")
+                      f"peak RSS of the process tree {peak:,.0f} MB, of its largest process {largest:,.0f} MB "
+                      f"(target: bounded — the records are {size / 2**20:,.0f} MB on disk)")
             shutil.rmtree(big)
         client = daskengine.client(n_workers=2)
         try:
