@@ -44,7 +44,7 @@ def ingest(
         from . import daskengine
 
         ingestjob.check_kind(kind)
-        daskengine.check_header(None, kind, cfg, file, encoding)
+        daskengine.check_header(file, kind, cfg, encoding)
         with daskengine.session(scheduler, workers) as client:
             result = daskengine.ingest(file, kind, cfg, processed, dask_client=client, period=period,
                                        encoding=encoding, partition_rows=partition_rows, echo=typer.echo)

@@ -115,8 +115,7 @@ def _settle_task(staging: str, part: int, kind: str, cfg, number: int) -> dict:
     """Chunk ``part``'s new rows -> ``records/period=P/part-<number>.parquet``; its quarantined rows
     -> ``quarantine/part-<part>.pkl``. Returns its counts and periods."""
     from . import ingestjob
-    from .schema import ID_COLUMN, arrow_schema
-    from .validate import open_columns
+    from .schema import ID_COLUMN
 
     root, id_col = Path(staging), ID_COLUMN[kind]
     raw = pd.read_pickle(root / "raw" / f"part-{part}.pkl")
@@ -127,22 +126,16 @@ def _settle_task(staging: str, part: int, kind: str, cfg, number: int) -> dict:
         if where.exists() else pd.DataFrame({"_row": [], "status": [], "stored_conflict": []})
     decided = decided.set_index(decided["_row"].astype("int64"))[["status", "stored_conflict"]].astype({"stored_conflict": bool})
     new, bad_rows, counts = ingestjob.settle(records, rejected, raw, decided, id_col)
-    extra = tuple(c for c in open_columns(records, cfg) if c not in [q.key for q in cfg.survey.open_answers])
-    schema = arrow_schema(kind, cfg, extra)
-    for p, rows in new.groupby("period", sort=True):
-        io.write_parquet(rows.reindex(columns=schema.names).sort_values(id_col, kind="stable"),
-                         root / "records" / f"period={p}" / f"part-{number}.parquet", schema=schema)
+    ingestjob.write_new(new, kind, cfg, lambda p, rows: (root / "records" / f"period={p}" / f"part-{number}.parquet", rows))
     if len(bad_rows):
         bad_rows.to_pickle(root / "quarantine" / f"part-{part}.pkl")
     return {**counts, "periods": sorted(new["period"].unique())}
 
 
-def check_header(head, kind: str, cfg, path, encoding: str | None = None) -> None:
-    """An :class:`io.InputError` now if the export (or its first rows ``head``) cannot be ingested:
-    the CLI calls this before it starts a cluster."""
-    if head is None:
-        head = next(io.iter_table(path, 1, encoding))
-    io.map_columns(head, kind, cfg, source=str(path))
+def check_header(path, kind: str, cfg, encoding: str | None = None) -> None:
+    """An :class:`io.InputError` now if the export's headers cannot be mapped: the CLI calls this
+    before it starts a cluster."""
+    io.map_columns(next(io.iter_table(path, 1, encoding)), kind, cfg, source=str(path))
 
 
 def ingest(path, kind: str, cfg, processed=io.DEFAULT_PROCESSED, *, dask_client, period: str | None = None,
@@ -166,7 +159,7 @@ def ingest(path, kind: str, cfg, processed=io.DEFAULT_PROCESSED, *, dask_client,
         futures, rows = [], 0
         for k, chunk in enumerate(io.iter_table(path, partition_rows, encoding)):
             if k == 0:  # a missing column is reported before anything is sent to the cluster
-                check_header(chunk, kind, cfg, path)
+                io.map_columns(chunk, kind, cfg, source=str(path))
             chunk.to_pickle(staging / "raw" / f"part-{k}.pkl")
             rows += len(chunk)
             futures.append(dask_client.submit(_check_task, str(staging), k, kind, cfg, str(path), period, today, pure=False))

@@ -94,6 +94,18 @@ def settle(records, rejected, raw, decided: pd.DataFrame, id_col: str):
     return new, bad_rows, counts
 
 
+def write_new(new: pd.DataFrame, kind: str, config: Config, target) -> None:
+    """Write the new rows of each period, in the records schema and sorted by id, to
+    ``target(period, rows)`` (the path to write; the local engine merges the stored part into the
+    rows it is given)."""
+    extra_open = tuple(c for c in open_columns(new, config) if c not in [q.key for q in config.survey.open_answers])
+    schema = arrow_schema(kind, config, extra_open)
+    for p, part in new.groupby("period", sort=True):
+        path, rows = target(p, part)
+        io.write_parquet(rows.reindex(columns=schema.names).sort_values(ID_COLUMN[kind], kind="stable"), path,
+                         schema=schema)
+
+
 def quarantine_name(processed, kind: str, path: Path) -> Path:
     return Path(processed) / kind / "quarantine" / f"{path.stem}-{io.file_digest(path)[:8]}.csv"
 
@@ -120,12 +132,12 @@ def ingest(path: str | Path, kind: str, config: Config, processed: str | Path = 
         io.write_csv(bad_rows, qpath)
     elif qpath.exists():
         qpath.unlink()
-    extra_open = tuple(c for c in open_columns(records, config) if c not in [q.key for q in config.survey.open_answers])
-    schema = arrow_schema(kind, config, extra_open)
-    for p, part in new.groupby("period", sort=True):
-        target = io.records_path(processed, kind, p)
-        merged = pd.concat([pd.read_parquet(target), part], ignore_index=True) if target.exists() else part
-        io.write_parquet(merged.reindex(columns=schema.names).sort_values(id_col, kind="stable"), target, schema=schema)
+
+    def merged(p, part):
+        path = io.records_path(processed, kind, p)
+        return path, pd.concat([pd.read_parquet(path), part], ignore_index=True) if path.exists() else part
+
+    write_new(new, kind, config, merged)
     return finish(path, kind, processed, counts, qpath if len(bad_rows) else None,
                   tuple(sorted(new["period"].unique())), tuple(ignored))
 

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
 
 from . import io
 
@@ -40,10 +39,10 @@ def update_units(processed: Path, kinds, cfg, *, workers: int = 2, force: bool =
 
     pool = None
     try:
-        for kind, period, sources, target, meta in stale_periods(processed, kinds, cfg, force=force, echo=echo):
+        for kind, period, _, target, meta in stale_periods(processed, kinds, cfg, force=force, echo=echo):
             if pool is None and workers > 1:
                 pool = pp.worker_pool(cfg, workers)
-            records = pd.concat([pd.read_parquet(f) for f in sources], ignore_index=True)
+            records = io.read_records(processed, kind, periods=[period])
             frames = pp.iter_unit_frames(records, cfg, kind=kind, n_workers=workers, pool=pool)
             meta["records"] = len(records)
             # Written beside the period's directory and swapped in whole: parts left by the
