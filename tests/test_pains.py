@@ -44,6 +44,11 @@ def classify(pipeline, rules, text, rating=None):
     ("Сайт не работает третий день.", "problem"),
     ("Не очень удобно, что приём только до обеда.", "problem"),
     ("Фонарь не горит, почините, пожалуйста.", "problem"),       # a stated defect wins over the request
+    # absence with modifiers before the noun, and «нет ни X, ни Y»; «нет ни одной жалобы» stays praise
+    ("Во дворе нет ни одного работающего фонаря.", "problem"),
+    ("В поликлинике нет нормальной детской комнаты.", "problem"),
+    ("На остановке нет ни навеса, ни скамейки.", "problem"),
+    ("Замечаний нет, работой довольна.", "praise"),
     # intensifiers, modal constructions, imperatives, questions that carry a complaint
     ("Очень-очень долго рассматривают заявления.", "problem"),
     ("Необходимо продлить часы приёма.", "need"),
