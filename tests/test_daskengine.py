@@ -38,7 +38,8 @@ def test_local_and_dask_units_kinds_and_lemmas_are_identical(small, cluster, con
     assert len(local) > 300
     pd.testing.assert_frame_equal(local, dask)
     for period in periods:
-        out = daskengine.classify(small["dask"], "external", period, config, dask_client=cluster)
+        out = daskengine.classify(small["dask"], "external", period, RuleClassifier(rules=config.pains).fit(),
+                                  dask_client=cluster)
         got = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"), key=io.part_number)],
                         ignore_index=True)
         want = classify_units(io.read_units(small["local"], "external", periods=[period]), RuleClassifier(rules=config.pains).fit())

@@ -98,3 +98,23 @@ def test_iter_table_reports_a_bad_encoding_found_late(tmp_path):
     path.write_bytes(("текст\n" + "а\n" * 700_000).encode("utf-8") + b"\x98\n")  # 0x98: neither UTF-8 nor cp1251
     with pytest.raises(InputError, match="late.csv: not readable as utf-8-sig or cp1251"):
         list(iter_table(path, 1000))
+
+
+def test_load_classifier_is_the_rules_or_the_configured_layer_named_by_its_bytes(pipeline, config, tmp_path):
+    from cxmining.config import load_config
+    from cxmining.pains import LearnedClassifier, RuleClassifier
+
+    rules, described = io.load_classifier(config)
+    assert isinstance(rules, RuleClassifier) and described == "rules"
+    (tmp_path / "cfg.yaml").write_text(f"pains:\n  model: {tmp_path / 'm.joblib'}\n", encoding="utf-8")
+    cfg = load_config(tmp_path / "cfg.yaml")
+    with pytest.raises(io.InputError, match="m.joblib: model file not found; train one with `cxmining pains train`"):
+        io.load_classifier(cfg)
+    units = pipeline.analyse(["Ждал два часа.", "Спасибо, всё быстро.", "Прошу поставить скамейку.", "Был в марте."] * 2)
+    kinds = ["problem", "praise", "need", "other"] * 2
+    io.save_model(LearnedClassifier(rules=config.pains, min_df=1).fit(units, kinds), tmp_path / "m.joblib", config)
+    layer, first = io.load_classifier(cfg)
+    assert isinstance(layer, LearnedClassifier) and first.startswith(f"learned layer {tmp_path / 'm.joblib'} (sha256 ")
+    # Retrained at the same path: a different description, so caches keyed by it are refreshed.
+    io.save_model(LearnedClassifier(rules=config.pains, min_df=1, C=0.01).fit(units, kinds), tmp_path / "m.joblib", config)
+    assert io.load_classifier(cfg)[1] != first

@@ -112,3 +112,34 @@ def test_curation_is_applied_by_stable_id(q3, demo_processed, config):
     assert after["respondents"].iat[0] <= before["respondents"].sum()
     assert after["respondents"].iat[0] >= before["respondents"].max()
     assert f"объединена с {merged}" in after["curated"].iat[0]
+
+
+def test_a_learned_layer_named_in_the_configuration_classifies_the_map_units(demo_processed, pipeline, config, tmp_path):
+    import json
+    import shutil
+
+    from cxmining import io
+    from cxmining.config import load_config
+    from cxmining.pains import LearnedClassifier
+    from tests.test_pains import labelled_set
+
+    units, y, _ = labelled_set(pipeline, "pain_units.yaml")
+    model = LearnedClassifier(rules=config.pains).fit(units, y)
+    io.save_model(model, tmp_path / "layer.joblib", config)
+    (tmp_path / "cfg.yaml").write_text(f"pains:\n  model: {tmp_path / 'layer.joblib'}\n", encoding="utf-8")
+    cfg = load_config(tmp_path / "cfg.yaml")
+    processed = tmp_path / "processed"
+    shutil.copytree(demo_processed, processed, ignore=shutil.ignore_patterns("painmap", "survey"))
+
+    result = build_pain_map(processed, Q2, cfg, echo=lambda s: None)
+    state = json.loads((period_dir(processed, Q2) / "state.json").read_text(encoding="utf-8"))
+    assert state["classifier"].startswith(f"learned layer {tmp_path / 'layer.joblib'} (sha256 ")
+    assert result.method["классификатор высказываний"] == state["classifier"]
+    # The map's problem and need units are exactly those the learned layer says are.
+    all_units = io.read_units(processed, "external", periods=[Q2])
+    predicted = all_units.loc[model.predict(all_units).isin(["problem", "need"]).to_numpy(), "unit_id"]
+    assigned = pd.read_parquet(period_dir(processed, Q2) / "assignments.parquet")["unit_id"]
+    assert sorted(assigned) == sorted(predicted)
+    rules = build_pain_map(demo_processed, Q2, config, echo=lambda s: None)
+    assert rules.method["классификатор высказываний"] == "правила конфигурации"
+    assert set(pd.read_parquet(period_dir(demo_processed, Q2) / "assignments.parquet")["unit_id"]) != set(assigned)

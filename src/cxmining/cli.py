@@ -114,7 +114,7 @@ def pains_classify(
     text_column: str = typer.Option(..., "--text-column", help="The column with the answers' text."),
     out: Path = typer.Option(..., "--out", help="Where to write the input with `kind` and `negativity` added."),
     rating_column: Optional[str] = typer.Option(None, "--rating-column", help="Ratings 1–5: weak evidence."),
-    model: Optional[Path] = typer.Option(None, "--model", help="A model from `cxmining pains train` (default: rules)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="A model from `cxmining pains train` (default: the configuration's pains.model, else the rules)."),
     workers: int = typer.Option(1, "--workers", help="Worker processes for the text pipeline."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
@@ -141,10 +141,8 @@ def pains_classify(
 
 
 def _classifier(cfg, model: Optional[Path]):
-    from . import pains
-
-    if model is None:
-        return pains.RuleClassifier(rules=cfg.pains).fit()
+    if model is None:  # the configuration's: pains.model, or the rules
+        return io.load_classifier(cfg)[0]
     loaded, fingerprint = io.load_model(model)
     if fingerprint != cfg.fingerprint:
         typer.echo(f"warning: {model} was trained with another configuration", err=True)

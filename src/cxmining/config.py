@@ -155,6 +155,7 @@ class PainsConfig:
     procedural_cancels: frozenset[str]
     fuzzy_min_length: int
     learned: Mapping[str, Any]
+    model: str | None = None  # a learned layer saved by `cxmining pains train`; None: the rules
 
 
 def _pains_config(p: dict) -> PainsConfig:
@@ -175,6 +176,7 @@ def _pains_config(p: dict) -> PainsConfig:
         procedural=frozenset(normalize_label(w) for w in p["procedural"]["lemmas"]),
         procedural_cancels=frozenset(normalize_label(w) for w in p["procedural"]["cancels"]),
         fuzzy_min_length=int(p["fuzzy_min_length"]), learned=MappingProxyType(dict(p.get("learned") or {})),
+        model=str(p["model"]) if p.get("model") else None,
     )
 
 

@@ -252,25 +252,25 @@ def update_units(processed: Path, kinds, cfg, *, dask_client, force: bool = Fals
         echo(f"{target.parent}: {rows} units written from {meta['records']} records in {k} parts (dask)")
 
 
-def _kinds_task(source: str, target: str, rules) -> int:
-    from .pains import RuleClassifier, classify_units
+def _kinds_task(source: str, target: str, classifier) -> int:
+    from .pains import classify_units
 
     units = pd.read_parquet(source)
-    kinds = classify_units(units, RuleClassifier(rules=rules).fit())
+    kinds = classify_units(units, classifier)
     io.write_parquet(kinds[["response_id", "unit_id", "kind", "negativity"]], target)
     return len(kinds)
 
 
-def classify(processed: Path, kind: str, period: str, cfg, *, dask_client) -> Path:
-    """Unit kinds and negativity of one period, one task per units part, written as
-    ``<kind>/kinds/period=P/part-<k>.parquet``. Returns the directory."""
+def classify(processed: Path, kind: str, period: str, classifier, *, dask_client) -> Path:
+    """Unit kinds and negativity of one period by ``classifier`` (``io.load_classifier``), one task
+    per units part, written as ``<kind>/kinds/period=P/part-<k>.parquet``. Returns the directory."""
     parts = sorted(io.units_path(processed, kind, period).parent.glob("part-*.parquet"), key=io.part_number)
     out = Path(processed) / kind / "kinds" / f"period={period}"
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        futures = [dask_client.submit(_kinds_task, str(p), str(staging / p.name), cfg.pains, pure=False) for p in parts]
+        futures = [dask_client.submit(_kinds_task, str(p), str(staging / p.name), classifier, pure=False) for p in parts]
         dask_client.gather(futures)
         io.swap_dir(staging, out)
     finally:
@@ -306,9 +306,9 @@ def embed(embedder, docs, *, dask_client, store=None, chunk: int = 5000) -> np.n
     return local_embed(embedder, list(docs), store, transform=embed_on(dask_client, chunk)(embedder))
 
 
-def kinds_of(processed: Path, kind: str, period: str, cfg, *, dask_client) -> pd.DataFrame:
+def kinds_of(processed: Path, kind: str, period: str, classifier, *, dask_client) -> pd.DataFrame:
     """:func:`classify` of one period, read back (``response_id``, ``unit_id``, ``kind``, ``negativity``)."""
-    out = classify(processed, kind, period, cfg, dask_client=dask_client)
+    out = classify(processed, kind, period, classifier, dask_client=dask_client)
     parts = sorted(out.glob("part-*.parquet"), key=io.part_number)
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else \
         pd.DataFrame(columns=["response_id", "unit_id", "kind", "negativity"])

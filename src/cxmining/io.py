@@ -492,4 +492,17 @@ def load_model(path: str | Path):
         raise InputError(f"{path}: not a cxmining model ({type(exc).__name__}: {exc})") from None
 
 
-# --------------------------------------------------------------------------------- ingest
+def load_classifier(config: Config):
+    """The unit classifier the configuration asks for, and a description that names it exactly.
+
+    ``pains.model`` unset: the rules (``"rules"``). Set: the learned layer in that file, described
+    by its path and the SHA-256 of its bytes, so caches keyed by the description notice a retrained
+    model at the same path.
+    """
+    from .pains import RuleClassifier
+
+    if config.pains.model is None:
+        return RuleClassifier(rules=config.pains).fit(), "rules"
+    model, _ = load_model(config.pains.model)
+    return model, f"learned layer {config.pains.model} (sha256 {file_digest(config.pains.model)[:16]})"
+

@@ -61,10 +61,11 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
     from .nlp import load_navec
 
     navec, previous_digest, history, last = None, "", [], None
+    classifier, described = io.load_classifier(cfg)
     for period in sorted(periods):
         target = period_dir(processed, period)
         digest = hashlib.sha256(json.dumps([STATE_VERSION, io.units_digest(processed, "external", period), seed, previous_digest,
-                                            cfg.section_fingerprint("pains", "topics", "painmap")]).encode()).hexdigest()
+                                            cfg.section_fingerprint("pains", "topics", "painmap"), described]).encode()).hexdigest()
         state = target / "state.json"
         if state.exists() and json.loads(state.read_text(encoding="utf-8")).get("digest") == digest:
             history.append(pd.read_parquet(target / "pains.parquet"))
@@ -73,7 +74,8 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
             navec = navec if navec is not None else load_navec()
             pains, assignments, earlier, info = _fit_period(processed, cfg, period, seed,
                                                             pd.concat(history) if history else None, navec, last,
-                                                            dask_client)
+                                                            classifier, dask_client)
+            info["classifier"] = described
             io.write_parquet(assignments, target / "assignments.parquet")
             io.write_parquet(earlier, target / "previous.parquet")
             io.write_parquet(pains.assign(centroid=[c.tolist() for c in pains["centroid"]]), target / "pains.parquet")
@@ -87,17 +89,17 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
     return out
 
 
-def _fit_period(processed, cfg, period, seed, history, navec, previous, dask_client=None):
-    from .pains import RuleClassifier, classify_units
+def _fit_period(processed, cfg, period, seed, history, navec, previous, classifier, dask_client=None):
+    from .pains import classify_units
     from .topics import TopicModel
 
     units, embed_on = io.read_units(processed, "external", periods=[period]), None
     if dask_client is None:
-        units = classify_units(units, RuleClassifier(rules=cfg.pains).fit())
+        units = classify_units(units, classifier)
     else:
         from . import daskengine
 
-        kinds = daskengine.kinds_of(processed, "external", period, cfg, dask_client=dask_client)
+        kinds = daskengine.kinds_of(processed, "external", period, classifier, dask_client=dask_client)
         units = units.merge(kinds, on=["response_id", "unit_id"], how="left", validate="one_to_one")
         embed_on = daskengine.embed_on(dask_client)
     pains = units[units["kind"].isin(["problem", "need"])].reset_index(drop=True)
@@ -195,6 +197,8 @@ def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "proc
     state = json.loads((period_dir(processed, period) / "state.json").read_text(encoding="utf-8"))
     method = {
         "период": period, "предыдущий период": previous or "нет", "группировка": by,
+        "классификатор высказываний": {"rules": "правила конфигурации"}.get(state.get("classifier", "rules"),
+                                                                            state.get("classifier", "rules")),
         "тематическая модель": state["method"],
         "выбросы до / после переназначения": f"{state['outliers_before']:.1%} / {state['outliers_after']:.1%}",
         "покрытие проблем и потребностей": f"{coverage:.1%} из {len(pain_units)} высказываний",

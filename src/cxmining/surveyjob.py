@@ -76,12 +76,12 @@ def build_survey(processed: Path, period: str, cfg: Config, *, min_group: int | 
 
 def _pain_map(processed, period, cfg, current, dims, labels, shown_departments, seed) -> pd.DataFrame:
     """The internal pain map: problems and needs of the open answers, dimensions as processes."""
-    from .pains import RuleClassifier, classify_units
+    from .pains import classify_units
     from .topics import TopicModel
 
     if not io.units_path(processed, "internal", period).exists():
         return pd.DataFrame()
-    units = classify_units(io.read_units(processed, "internal", periods=[period]), RuleClassifier(rules=cfg.pains).fit())
+    units = classify_units(io.read_units(processed, "internal", periods=[period]), io.load_classifier(cfg)[0])
     units = units[units["kind"].isin(["problem", "need"])].reset_index(drop=True)
     if units.empty:
         return pd.DataFrame()
@@ -178,7 +178,7 @@ def load_or_build_survey(processed: Path, period: str, cfg: Config, *, min_group
 
     digests = [io.records_digest(processed, "internal", p) for p in io.list_periods(processed, "internal") if p <= period]
     digests += [io.units_digest(processed, "internal", period)]
-    key = hashlib.sha256(json.dumps([digests, cfg.fingerprint, min_group, seed]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([digests, cfg.fingerprint, min_group, seed, io.load_classifier(cfg)[1]]).encode()).hexdigest()
     path = Path(processed) / "survey" / f"period={period}" / f"survey-{key[:16]}.joblib"
     if path.exists():
         return joblib.load(path)
