@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="topic model seed (the spread over seeds shows the noise)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from cxmining import ingestjob, io
+    from cxmining import ingestjob, store
     from cxmining.config import load_config
     from cxmining.mapjob import build_pain_map, period_dir
     from cxmining.prepjob import update_units
@@ -74,7 +74,7 @@ def main() -> None:
         update_units(processed, ("external",), cfg, workers=2, echo=lambda s: None)
         result = build_pain_map(processed, args.period, cfg, seed=args.seed, echo=lambda s: None)
         assigned = pd.read_parquet(period_dir(processed, args.period) / "assignments.parquet")
-        units = io.read_units(processed, "external", periods=[args.period],
+        units = store.read_units(processed, "external", periods=[args.period],
                               columns=["response_id", "unit_id", "text_masked"])
     reached = set(assigned["response_id"])
     est = _estimates(result.table, truth, plan, args.period)

@@ -55,7 +55,7 @@ def corpus(n: int, path: Path = DATA) -> list[str]:
 def row_cxmining(texts: list[str], workers: int) -> None:
     import pandas as pd
 
-    from cxmining import io
+    from cxmining import store
     from cxmining.config import load_config
     from cxmining.preprocess import iter_unit_frames
     from cxmining.schema import units_arrow_schema
@@ -65,7 +65,7 @@ def row_cxmining(texts: list[str], workers: int) -> None:
                             "period": "2026Q1"})
     with tempfile.TemporaryDirectory() as tmp:
         frames = iter_unit_frames(records, cfg, kind="external", n_workers=workers, chunk_size=256)
-        rows = io.write_units(frames, Path(tmp) / "units.parquet", units_arrow_schema("external", cfg), {})
+        rows = store.write_units(frames, Path(tmp) / "units.parquet", units_arrow_schema("external", cfg), {})
     print(json.dumps({"units": rows}), file=sys.stderr)
 
 

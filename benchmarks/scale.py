@@ -130,19 +130,19 @@ def ingest_both(export: Path, cfg, tmp: Path) -> Path:
 
 
 def seed_records(tmp: Path, cfg) -> Path:
-    from cxmining import ingestjob, io
+    from cxmining import ingestjob, store
 
     seed_export().to_csv(tmp / "kursk.csv", sep=";", index=False)
     ingestjob.ingest(tmp / "kursk.csv", "external", cfg, processed=tmp / "seed")
-    return io.records_path(tmp / "seed", "external", PERIOD)
+    return store.records_path(tmp / "seed", "external", PERIOD)
 
 
 def replicate(seed: Path, processed: Path, n: int, rng: np.random.Generator) -> int:
     """Write ``n`` records (the seed's, perturbed) as the period's records file, 10,000 rows per group."""
-    from cxmining import io
+    from cxmining import store
 
     base = pd.read_parquet(seed)
-    target = io.records_path(processed, "external", PERIOD)
+    target = store.records_path(processed, "external", PERIOD)
     target.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.Schema.from_pandas(base, preserve_index=False)
     written = 0
@@ -219,7 +219,7 @@ def main() -> None:
     ap.add_argument("--skip-full", action="store_true", help="only the 1-vs-2-worker slice and topics")
     ap.add_argument("--skip-preprocess", action="store_true", help="full corpus: ingest only")
     args = ap.parse_args()
-    from cxmining import daskengine, io
+    from cxmining import daskengine, store
     from cxmining.config import load_config
 
     if not KURSK.exists():
@@ -246,8 +246,8 @@ def main() -> None:
             export.unlink()
             if not args.skip_preprocess:
                 seconds, startup, peak, largest = run(big, cfg, 2, args.partition_rows)
-                units = io.units_rows(big, "external", PERIOD)
-                size = sum(f.stat().st_size for f in io.records_files(big, "external", PERIOD))
+                units = store.units_rows(big, "external", PERIOD)
+                size = sum(f.stat().st_size for f in store.records_files(big, "external", PERIOD))
                 print(f"{n:,} answers, 2 workers: {seconds:.0f} s, {n / seconds:.1f} answers/s, {units:,} units; "
                       f"peak RSS of the process tree {peak:,.0f} MB, of its largest process {largest:,.0f} MB "
                       f"(target: bounded — the records are {size / 2**20:,.0f} MB on disk)")

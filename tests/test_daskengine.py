@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxmining import daskengine, ingestjob, io
+from cxmining import daskengine, ingestjob, store
 from cxmining.pains import RuleClassifier, classify_units
 from cxmining.prepjob import update_units
 from tests.conftest import ROOT
@@ -30,28 +30,28 @@ def small(tmp_path_factory, config):
 def test_local_and_dask_units_kinds_and_lemmas_are_identical(small, cluster, config):
     daskengine.update_units(small["dask"], ("external",), config, dask_client=cluster, partition_rows=20,
                             echo=lambda s: None)
-    periods = io.list_periods(small["dask"], "external")
-    parts = list(io.units_path(small["dask"], "external", periods[0]).parent.glob("part-*.parquet"))
+    periods = store.list_periods(small["dask"], "external")
+    parts = list(store.units_path(small["dask"], "external", periods[0]).parent.glob("part-*.parquet"))
     assert len(parts) >= 3  # really split across tasks
-    local = io.read_units(small["local"], "external")
-    dask = io.read_units(small["dask"], "external")
+    local = store.read_units(small["local"], "external")
+    dask = store.read_units(small["dask"], "external")
     assert len(local) > 300
     pd.testing.assert_frame_equal(local, dask)
     for period in periods:
         out = daskengine.classify(small["dask"], "external", period, RuleClassifier(rules=config.pains).fit(),
                                   dask_client=cluster)
-        got = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"), key=io.part_number)],
+        got = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"), key=store.part_number)],
                         ignore_index=True)
-        want = classify_units(io.read_units(small["local"], "external", periods=[period]), RuleClassifier(rules=config.pains).fit())
+        want = classify_units(store.read_units(small["local"], "external", periods=[period]), RuleClassifier(rules=config.pains).fit())
         pd.testing.assert_frame_equal(got, want[["response_id", "unit_id", "kind", "negativity"]].reset_index(drop=True))
     # the local engine replaces the dask parts whole, and a run on up-to-date data does nothing
     update_units(small["dask"], ("external",), config, workers=1, force=True, echo=lambda s: None)
-    assert [p.name for p in io.units_path(small["dask"], "external", periods[0]).parent.glob("part-*")] == ["part-0.parquet"]
-    pd.testing.assert_frame_equal(io.read_units(small["dask"], "external"), local)
+    assert [p.name for p in store.units_path(small["dask"], "external", periods[0]).parent.glob("part-*")] == ["part-0.parquet"]
+    pd.testing.assert_frame_equal(store.read_units(small["dask"], "external"), local)
 
 
 def test_sample_fit_and_distributed_assignment(small, cluster, config):
-    units = io.read_units(small["local"], "external")
+    units = store.read_units(small["local"], "external")
     docs, texts = units["analysis_text"].tolist(), units["text_masked"].tolist()
     settings = {**config.topics.model_settings(), "embedder": "navec"}
     model, labels = daskengine.fit_sample_assign(docs, texts, units["process"], settings, dask_client=cluster,
@@ -66,13 +66,13 @@ def test_sample_fit_and_distributed_assignment(small, cluster, config):
 def test_embeddings_on_the_cluster_equal_local_ones(small, cluster, tmp_path):
     from cxmining.embeddings import embed, make_embedder
 
-    docs = io.read_units(small["local"], "external")["analysis_text"].tolist()
+    docs = store.read_units(small["local"], "external")["analysis_text"].tolist()
     embedder = make_embedder("navec+lsa", seed=0)
     embedder.fit(docs)
-    store = io.EmbeddingStore(tmp_path / "cache")
-    remote = daskengine.embed(embedder, docs, dask_client=cluster, store=store, chunk=100)
+    cache = store.EmbeddingStore(tmp_path / "cache")
+    remote = daskengine.embed(embedder, docs, dask_client=cluster, store=cache, chunk=100)
     np.testing.assert_allclose(remote, embed(embedder, docs), atol=1e-6)
-    np.testing.assert_allclose(embed(embedder, docs, store), remote)  # the cache was filled
+    np.testing.assert_allclose(embed(embedder, docs, cache), remote)  # the cache was filled
 
 
 def test_pain_map_with_kinds_and_embeddings_on_the_cluster_equals_the_local_one(small, cluster, config, tmp_path):
@@ -85,7 +85,7 @@ def test_pain_map_with_kinds_and_embeddings_on_the_cluster_equals_the_local_one(
     dirs = [tmp_path / "local", tmp_path / "dask"]
     for d in dirs:
         shutil.copytree(small["local"], d, ignore=shutil.ignore_patterns("painmap", "embeddings", "kinds"))
-    period = io.list_periods(dirs[0], "external")[-1]
+    period = store.list_periods(dirs[0], "external")[-1]
     local = build_pain_map(dirs[0], period, config, echo=lambda s: None)
     with get_task_stream(cluster) as stream:
         dask = build_pain_map(dirs[1], period, config, echo=lambda s: None, dask_client=cluster)

@@ -7,7 +7,7 @@ import pytest
 
 from cxmining import demo
 from cxmining.ingestjob import ingest
-from cxmining.io import read_records
+from cxmining.store import read_records
 from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "raw" / "demo"

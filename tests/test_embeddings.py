@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cxmining.embeddings import LSA, Concat, NavecSIF, SentenceTransformerEmbedder, embed, make_embedder
-from cxmining.io import EmbeddingStore
+from cxmining.store import EmbeddingStore
 
 DOCS = ["дорога яма асфальт не_отремонтировать", "яма дорога колесо", "асфальт дорога ремонт",
         "детский сад запись очередь", "сад место запись ребенок", "очередь сад место долго",

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxmining import daskengine, ingestjob, io
-from cxmining.io import InputError, read_records
+from cxmining import daskengine, ingestjob, store
+from cxmining.io import InputError
+from cxmining.store import read_records
 from tests.conftest import ROOT
 from tests.test_io import _write
 
@@ -60,8 +61,8 @@ def test_ingest_partitions_by_period_with_stable_types(tmp_path, config, ingest)
     ingest(src, "external", config, processed=tmp_path / "p", today=TODAY)
     parts = sorted(p.parent.name for p in (tmp_path / "p/external/records").glob("*/part-*.parquet"))
     assert parts == ["period=2026Q2", "period=2026Q3"]
-    assert io.list_periods(tmp_path / "p") == ["2026Q2", "2026Q3"]
-    q2 = pd.read_parquet(io.records_files(tmp_path / "p", "external", "2026Q2")[0])
+    assert store.list_periods(tmp_path / "p") == ["2026Q2", "2026Q3"]
+    q2 = pd.read_parquet(store.records_files(tmp_path / "p", "external", "2026Q2")[0])
     assert str(q2["rating"].dtype) == "Int8" and q2["rating"].isna().all()  # typed even when all empty
     assert read_records(tmp_path / "p", periods=["2026Q3"])["text"].tolist() == ["Второй."]
 
@@ -164,7 +165,7 @@ def test_dask_ingest_of_the_demo_equals_the_local_one(tmp_path, config, dask_clu
     assert local.accepted > 1000
     assert dataclasses.replace(local, quarantine_path=None) == dataclasses.replace(dask, quarantine_path=None)
     assert local.quarantine_path == dask.quarantine_path or local.quarantine_path.name == dask.quarantine_path.name
-    assert len(io.records_files(tmp_path / "dask", "external", local.periods[-1])) > 1  # really in parts
+    assert len(store.records_files(tmp_path / "dask", "external", local.periods[-1])) > 1  # really in parts
     key = ["period", "response_id"]
     want = read_records(tmp_path / "local").sort_values(key).reset_index(drop=True)
     got = read_records(tmp_path / "dask").sort_values(key).reset_index(drop=True)
@@ -185,7 +186,7 @@ def test_preprocessing_reads_every_records_part(tmp_path, config, dask_cluster):
                           echo=lambda s: None)
     records = read_records(p)
     period = records["period"].value_counts().index[0]
-    assert len(io.records_files(p, "external", period)) >= 2
+    assert len(store.records_files(p, "external", period)) >= 2
     update_units(p, ("external",), config, workers=1, echo=lambda s: None)
-    units = io.read_units(p, "external")
+    units = store.read_units(p, "external")
     assert set(units["response_id"]) == set(records["response_id"])

@@ -118,7 +118,7 @@ def test_a_learned_layer_named_in_the_configuration_classifies_the_map_units(dem
     import json
     import shutil
 
-    from cxmining import io
+    from cxmining import io, store
     from cxmining.config import load_config
     from cxmining.pains import LearnedClassifier
     from tests.test_pains import labelled_set
@@ -136,7 +136,7 @@ def test_a_learned_layer_named_in_the_configuration_classifies_the_map_units(dem
     assert state["classifier"].startswith(f"learned layer {tmp_path / 'layer.joblib'} (sha256 ")
     assert result.method["классификатор высказываний"] == state["classifier"]
     # The map's problem and need units are exactly those the learned layer says are.
-    all_units = io.read_units(processed, "external", periods=[Q2])
+    all_units = store.read_units(processed, "external", periods=[Q2])
     predicted = all_units.loc[model.predict(all_units).isin(["problem", "need"]).to_numpy(), "unit_id"]
     assigned = pd.read_parquet(period_dir(processed, Q2) / "assignments.parquet")["unit_id"]
     assert sorted(assigned) == sorted(predicted)

@@ -5,7 +5,7 @@ import re
 import pandas as pd
 import pytest
 
-from cxmining import io, plots
+from cxmining import plots, store
 from cxmining.surveyjob import build_survey, write_survey
 
 TINY = "Сектор мобилизационной подготовки"  # 3 respondents in each wave of the demo
@@ -21,7 +21,7 @@ def built(demo_processed, config, tmp_path_factory):
 
 def test_tiny_department_is_hidden_everywhere(built, demo_processed):
     result, out = built
-    records = io.read_records(demo_processed, "internal", periods=["2026Q3"])
+    records = store.read_records(demo_processed, "internal", periods=["2026Q3"])
     assert 0 < (records["department"] == TINY).sum() < 5
     summary = pd.read_csv(out / "survey_summary.csv")
     tiny = summary[summary["group"] == TINY]
@@ -38,7 +38,7 @@ def test_tiny_department_is_hidden_everywhere(built, demo_processed):
     assert TINY not in " ".join(map(str, book["Изменения"].to_numpy().ravel()))
     # quotes: nothing written by its respondents
     tiny_ids = set(records.loc[records["department"] == TINY, "respondent_id"])
-    units = io.read_units(demo_processed, "internal", periods=["2026Q3"])
+    units = store.read_units(demo_processed, "internal", periods=["2026Q3"])
     theirs = set(units.loc[units["response_id"].isin(tiny_ids), "text_masked"]) - set(
         units.loc[~units["response_id"].isin(tiny_ids), "text_masked"])
     pain_map = pd.read_csv(out / "internal_pain_map.csv")

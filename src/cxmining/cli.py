@@ -12,14 +12,14 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from . import ingestjob, io
+from . import ingestjob, io, store
 from .config import ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Pain maps from Russian open-ended feedback (cxmining).")
 
 ConfigOpt = typer.Option(None, "--config", help="A configuration YAML (a copy of `cxmining config`).")
-ProcessedOpt = typer.Option(io.DEFAULT_PROCESSED, "--processed", help="Processed-data directory.")
+ProcessedOpt = typer.Option(store.DEFAULT_PROCESSED, "--processed", help="Processed-data directory.")
 
 
 @app.command()
@@ -61,7 +61,7 @@ def _print_ingest(result: ingestjob.IngestResult, processed: Path) -> None:
     typer.echo(f"{result.source}: accepted {result.accepted}, already present {result.already_present}, "
                f"quarantined {result.quarantined}"
                + (f", identical duplicates in file {result.duplicates_in_file}" if result.duplicates_in_file else ""))
-    typer.echo(f"  records: {io.records_dir(processed, result.kind)}"
+    typer.echo(f"  records: {store.records_dir(processed, result.kind)}"
                + (f" (periods {', '.join(result.periods)})" if result.periods else ""))
     if result.quarantine_path:
         typer.echo(f"  quarantine: {result.quarantine_path}")
@@ -177,7 +177,7 @@ def pains_train(
 
 topics_app = typer.Typer(no_args_is_help=True, help="Topic modelling (BERTopic on navec / LSA / local encoders).")
 app.add_typer(topics_app, name="topics")
-CacheOpt = typer.Option(io.DEFAULT_PROCESSED / "embeddings", "--cache", help="Embedding cache directory.")
+CacheOpt = typer.Option(store.DEFAULT_PROCESSED / "embeddings", "--cache", help="Embedding cache directory.")
 
 
 def _documents(path: Path, text_column: str, cfg, workers: int):
@@ -212,7 +212,7 @@ def topics_fit(
     cfg = load_config(config)
     table, docs, texts = _documents(input, text_column, cfg, workers)
     settings = {**cfg.topics.model_settings(), **({"embedder": embedder} if embedder else {})}
-    model = TopicModel(**settings, seed=seed).fit(docs, texts, store=io.EmbeddingStore(cache))
+    model = TopicModel(**settings, seed=seed).fit(docs, texts, store=store.EmbeddingStore(cache))
     labels = model.labels()
     io.write_csv(pd.DataFrame({"row": range(len(docs)), "topic": model.labels_,
                                "label": [labels[t] for t in model.labels_]}), out / "assignments.csv")
@@ -237,7 +237,7 @@ def topics_assign(
     cfg = load_config(config)
     fitted, _ = io.load_model(model / "model.joblib" if model.is_dir() else model)
     _, docs, texts = _documents(input, text_column, cfg, workers)
-    topics = fitted.transform(docs, texts, store=io.EmbeddingStore(cache))
+    topics = fitted.transform(docs, texts, store=store.EmbeddingStore(cache))
     labels = fitted.labels()
     io.write_csv(pd.DataFrame({"row": range(len(docs)), "topic": topics, "label": [labels[t] for t in topics]}), out)
     typer.echo(f"{out}: {len(docs)} rows assigned to {len(set(topics.tolist()))} topics")
@@ -265,7 +265,7 @@ def painmap(
     if by not in mapjob.GROUPINGS:
         raise ValueError(f"--by {by!r}: use one of {', '.join(mapjob.GROUPINGS)}")
     cur, reg = io.read_curation(curation), io.read_register(register)  # fail before the long part
-    io.require_period(processed, "external", period)
+    store.require_period(processed, "external", period)
     if _engine(engine) == "local":
         run_preprocess(processed, ("external",), cfg, workers=workers or 2)
         result = mapjob.build_pain_map(processed, period, cfg, by=by, seed=seed, curation=cur, register=reg, echo=typer.echo)
@@ -298,7 +298,7 @@ def survey(
     from . import surveyjob
 
     cfg = load_config(config)
-    io.require_period(processed, "internal", period)
+    store.require_period(processed, "internal", period)
     run_preprocess(processed, ("internal",), cfg, workers=workers)
     result = surveyjob.build_survey(processed, period, cfg, min_group=min_group, seed=seed, echo=typer.echo)
     surveyjob.write_survey(result, out)
@@ -370,12 +370,12 @@ def demo_job(
         demo.write_demo(raw)
     for kind, name in (("external", demo.EXTERNAL_FILE), ("internal", demo.INTERNAL_FILE)):
         _print_ingest(ingestjob.ingest(raw / name, kind, cfg, processed=processed), processed)
-    records = io.read_records(processed, "external", columns=["period", "process"])
+    records = store.read_records(processed, "external", columns=["period", "process"])
     typer.echo(f"external records by period: {records.groupby('period').size().to_dict()}")
     run_preprocess(processed, ("external", "internal"), cfg, workers=workers)
     from . import report as rp
 
-    period = io.list_periods(processed, "external")[-1]
+    period = store.list_periods(processed, "external")[-1]
     result = rp.run_batch(processed, period, cfg, reports / period, workers=workers, config=config, echo=typer.echo)
     _demo_summary(processed, cfg, period)
     for page in result.failed:
@@ -398,7 +398,7 @@ def _demo_summary(processed: Path, cfg, period: str, top: int = 8) -> None:
                f"rises {int(t['rise'].sum())}; top by priority:")
     for row in t.head(top).itertuples():
         typer.echo(f"  {row.priority_class:<8} {row.pain_id} {row.prevalence_text:<24} {row.group}: {row.label}")
-    if period in io.list_periods(processed, "internal"):
+    if period in store.list_periods(processed, "internal"):
         s = surveyjob.load_or_build_survey(processed, period, cfg, echo=lambda s: None)
         ch = s.changes
         moved = ch[ch["significant"] & (ch["breakdown"] == "all")] if len(ch) else ch

@@ -12,7 +12,7 @@ processed data from the workers).
   ``partition_rows`` rows (read on the worker, row group by row group, so no process ever holds a
   whole period), each worker loads the NLP models once and writes its units to
   ``units/period=P/part-<k>.parquet``; the period directory is swapped in atomically when all tasks
-  are done. Readers (``io.read_units``) take the parts in order, so the pain map and the reports
+  are done. Readers (``store.read_units``) take the parts in order, so the pain map and the reports
   read the result unchanged, and the units equal those of the local engine row for row.
 - :func:`classify` writes the unit kinds of a period as partitioned Parquet, one task per units part.
 - :func:`embed` embeds the texts a cache lacks on the cluster, chunk by chunk (:func:`embed_on` gives
@@ -37,7 +37,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, store
 
 _PIPELINES: dict = {}  # per worker process: configuration fingerprint -> loaded TextPipeline
 
@@ -138,7 +138,7 @@ def check_header(path, kind: str, cfg, encoding: str | None = None) -> None:
     io.map_columns(next(io.iter_table(path, 1, encoding)), kind, cfg, source=str(path))
 
 
-def ingest(path, kind: str, cfg, processed=io.DEFAULT_PROCESSED, *, dask_client, period: str | None = None,
+def ingest(path, kind: str, cfg, processed=store.DEFAULT_PROCESSED, *, dask_client, period: str | None = None,
            encoding: str | None = None, today=None, partition_rows: int = 50_000, echo: Callable[[str], None] = print):
     """``ingestjob.ingest`` on the cluster: the same records, quarantine and counts.
 
@@ -167,7 +167,7 @@ def ingest(path, kind: str, cfg, processed=io.DEFAULT_PROCESSED, *, dask_client,
         echo(f"{path}: {rows} rows checked in {len(futures)} chunks")
 
         keys = dd.read_parquet(str(staging / "keys"))
-        stored = [str(f) for f in sorted(io.records_dir(processed, kind).glob("period=*/part-*.parquet"))]
+        stored = [str(f) for f in sorted(store.records_dir(processed, kind).glob("period=*/part-*.parquet"))]
         if stored:
             known = dd.read_parquet(stored, columns=[id_col, "row_hash"]).rename(columns={"row_hash": "stored_hash"})
             keys = keys.merge(known, on=id_col, how="left")
@@ -180,15 +180,15 @@ def ingest(path, kind: str, cfg, processed=io.DEFAULT_PROCESSED, *, dask_client,
         decided = keys.map_partitions(_decide, id_col, meta=meta)
         decided.to_parquet(str(staging / "decisions"), partition_on=["part"], write_index=False, compute=True)
 
-        first = io.next_part(io.records_dir(processed, kind))
+        first = store.next_part(store.records_dir(processed, kind))
         results = dask_client.gather([dask_client.submit(_settle_task, str(staging), k, kind, cfg, first + k, pure=False)
                                       for k in range(len(futures))])
         for part in sorted((staging / "records").glob("period=*/part-*.parquet")):
-            target = io.records_dir(processed, kind) / part.parent.name / part.name
+            target = store.records_dir(processed, kind) / part.parent.name / part.name
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(part, target)
         qpath = ingestjob.quarantine_name(processed, kind, path)
-        chunks = sorted((staging / "quarantine").glob("part-*.pkl"), key=io.part_number)
+        chunks = sorted((staging / "quarantine").glob("part-*.pkl"), key=store.part_number)
         if chunks:
             with io.atomic_path(qpath) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
                 for i, chunk in enumerate(chunks):  # chunk by chunk: the file is in line order already
@@ -220,7 +220,7 @@ def _units_task(source: str, row_group: int, batch: int, rows: int, cfg, kind: s
             records = part.to_pandas()
             break
     frames = iter_unit_frames(records, cfg, kind=kind, pipeline=_pipeline(cfg))
-    return io.write_units(frames, target, units_arrow_schema(kind, cfg), meta)
+    return store.write_units(frames, target, units_arrow_schema(kind, cfg), meta)
 
 
 def update_units(processed: Path, kinds, cfg, *, dask_client, force: bool = False, partition_rows: int = 2000,
@@ -264,7 +264,7 @@ def _kinds_task(source: str, target: str, classifier) -> int:
 def classify(processed: Path, kind: str, period: str, classifier, *, dask_client) -> Path:
     """Unit kinds and negativity of one period by ``classifier`` (``io.load_classifier``), one task
     per units part, written as ``<kind>/kinds/period=P/part-<k>.parquet``. Returns the directory."""
-    parts = sorted(io.units_path(processed, kind, period).parent.glob("part-*.parquet"), key=io.part_number)
+    parts = sorted(store.units_path(processed, kind, period).parent.glob("part-*.parquet"), key=store.part_number)
     out = Path(processed) / kind / "kinds" / f"period={period}"
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -309,7 +309,7 @@ def embed(embedder, docs, *, dask_client, store=None, chunk: int = 5000) -> np.n
 def kinds_of(processed: Path, kind: str, period: str, classifier, *, dask_client) -> pd.DataFrame:
     """:func:`classify` of one period, read back (``response_id``, ``unit_id``, ``kind``, ``negativity``)."""
     out = classify(processed, kind, period, classifier, dask_client=dask_client)
-    parts = sorted(out.glob("part-*.parquet"), key=io.part_number)
+    parts = sorted(out.glob("part-*.parquet"), key=store.part_number)
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else \
         pd.DataFrame(columns=["response_id", "unit_id", "kind", "negativity"])
 

@@ -10,7 +10,7 @@
 
 Inputs are strings: analysis texts (space-separated lemmas) for navec and LSA, masked texts for
 sentence-transformers. Outputs are float32 rows of unit length. :func:`embed` consults an
-embedding store (``io.EmbeddingStore``) keyed by text hash and ``cache_key()``, so re-running a
+embedding store (``store.EmbeddingStore``) keyed by text hash and ``cache_key()``, so re-running a
 notebook does not recompute vectors.
 """
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import io
+from . import io, store
 from .config import Config
 from .schema import ID_COLUMN, arrow_schema
 from .validate import CONFLICT_IN_FILE, CONFLICT_STORED, REASON, open_columns, resolve_ids, validate_external, \
@@ -110,7 +110,7 @@ def quarantine_name(processed, kind: str, path: Path) -> Path:
     return Path(processed) / kind / "quarantine" / f"{path.stem}-{io.file_digest(path)[:8]}.csv"
 
 
-def ingest(path: str | Path, kind: str, config: Config, processed: str | Path = io.DEFAULT_PROCESSED,
+def ingest(path: str | Path, kind: str, config: Config, processed: str | Path = store.DEFAULT_PROCESSED,
            period: str | None = None, encoding: str | None = None, today: date | None = None) -> IngestResult:
     """Validate an export and add its new rows to the processed dataset (in this process).
 
@@ -122,7 +122,7 @@ def ingest(path: str | Path, kind: str, config: Config, processed: str | Path = 
     path = Path(path)
     raw = io.read_table(path, encoding)
     records, rejected, keys, ignored = check_rows(raw, kind, config, path, period=period, today=today)
-    stored = io.read_records(processed, kind, columns=[id_col, "row_hash"])
+    stored = store.read_records(processed, kind, columns=[id_col, "row_hash"])
     keys["stored_hash"] = keys[id_col].map(dict(zip(stored[id_col], stored["row_hash"])) if len(stored) else {})
     decided = resolve_ids(keys, id_col).set_index(keys["_row"])
     new, bad_rows, counts = settle(records, rejected, raw, decided, id_col)
@@ -134,7 +134,7 @@ def ingest(path: str | Path, kind: str, config: Config, processed: str | Path = 
         qpath.unlink()
 
     def merged(p, part):
-        path = io.records_path(processed, kind, p)
+        path = store.records_path(processed, kind, p)
         return path, pd.concat([pd.read_parquet(path), part], ignore_index=True) if path.exists() else part
 
     write_new(new, kind, config, merged)

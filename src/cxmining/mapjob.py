@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import curation as cur
-from . import identity, io
+from . import identity, io, store
 from . import painmap as pm
 from .config import Config
 
@@ -64,7 +64,7 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
     classifier, described = io.load_classifier(cfg)
     for period in sorted(periods):
         target = period_dir(processed, period)
-        digest = hashlib.sha256(json.dumps([STATE_VERSION, io.units_digest(processed, "external", period), seed, previous_digest,
+        digest = hashlib.sha256(json.dumps([STATE_VERSION, store.units_digest(processed, "external", period), seed, previous_digest,
                                             cfg.section_fingerprint("pains", "topics", "painmap"), described]).encode()).hexdigest()
         state = target / "state.json"
         if state.exists() and json.loads(state.read_text(encoding="utf-8")).get("digest") == digest:
@@ -93,7 +93,7 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous, classifi
     from .pains import classify_units
     from .topics import TopicModel
 
-    units, embed_on = io.read_units(processed, "external", periods=[period]), None
+    units, embed_on = store.read_units(processed, "external", periods=[period]), None
     if dask_client is None:
         units = classify_units(units, classifier)
     else:
@@ -104,7 +104,7 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous, classifi
         embed_on = daskengine.embed_on(dask_client)
     pains = units[units["kind"].isin(["problem", "need"])].reset_index(drop=True)
     model = TopicModel(**cfg.topics.model_settings(), seed=seed).fit(
-        pains["analysis_text"].tolist(), pains["text_masked"].tolist(), store=io.EmbeddingStore(Path(processed) / "embeddings"),
+        pains["analysis_text"].tolist(), pains["text_masked"].tolist(), store=store.EmbeddingStore(Path(processed) / "embeddings"),
         embed_on=embed_on)
     vectors = identity.unit_vectors(pains["analysis_text"].tolist(), navec)
     info = model.topic_info_.set_index("topic")
@@ -117,10 +117,10 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous, classifi
     if previous is not None:
         before = pd.read_parquet(period_dir(processed, previous) / "assignments.parquet",
                                  columns=["unit_id", "response_id", "pain_id"])
-        texts = io.read_units(processed, "external", periods=[previous], columns=["unit_id", "analysis_text", "text_masked"])
+        texts = store.read_units(processed, "external", periods=[previous], columns=["unit_id", "analysis_text", "text_masked"])
         before = before.merge(texts, on="unit_id", how="left")
         before["topic"] = model.transform(before["analysis_text"].fillna("").tolist(), before["text_masked"].fillna("").tolist(),
-                                          store=io.EmbeddingStore(Path(processed) / "embeddings"), strict=True,
+                                          store=store.EmbeddingStore(Path(processed) / "embeddings"), strict=True,
                                           embed_on=embed_on)
         shared = identity.overlap(before["pain_id"], before["topic"])
     matched = identity.match_pains(current, identity.reference(history, period), cfg.painmap.identity, shared)
@@ -147,7 +147,7 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous, classifi
 
 def _records(processed, period, by):
     """A period's answers with the grouping column as text (the denominators)."""
-    records = io.read_records(processed, "external", periods=[period], columns=["response_id", by, "rating"])
+    records = store.read_records(processed, "external", periods=[period], columns=["response_id", by, "rating"])
     records[by] = records[by].astype(str)
     return records
 
@@ -159,13 +159,13 @@ def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "proc
     With ``dask_client``, unit kinds and embeddings are computed on that cluster."""
     if by not in GROUPINGS:
         raise ValueError(f"--by {by!r}: use one of {', '.join(GROUPINGS)}")
-    periods = io.require_period(processed, "external", period)
+    periods = store.require_period(processed, "external", period)
     curation = curation or cur.Curation()
     upto = [p for p in periods if p <= period]
     history = period_pains(processed, cfg, upto, seed=seed, echo=echo, dask_client=dask_client)
     current = history[history["period"] == period]
     labels = dict(zip(current["pain_id"], current["label"]))
-    units = io.read_units(processed, "external", periods=[period],
+    units = store.read_units(processed, "external", periods=[period],
                           columns=["unit_id", "response_id", "text_masked", by])
     units[by] = units[by].astype(str)
     records = _records(processed, period, by)
@@ -299,7 +299,7 @@ def load_or_build_pain_map(processed: Path, period: str, cfg: Config, *, by: str
     notebooks of one batch share one computation."""
     import joblib
 
-    period_pains(processed, cfg, [p for p in io.list_periods(processed, "external") if p <= period], seed=seed,
+    period_pains(processed, cfg, [p for p in store.list_periods(processed, "external") if p <= period], seed=seed,
                  echo=lambda s: None)
     state = json.loads((period_dir(processed, period) / "state.json").read_text(encoding="utf-8"))["digest"]
     c = curation or cur.Curation()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 
-from . import io
+from . import io, store
 
 
 def stale_periods(processed: Path, kinds, cfg, *, force: bool = False, echo: Callable[[str], None] = print):
@@ -18,14 +18,14 @@ def stale_periods(processed: Path, kinds, cfg, *, force: bool = False, echo: Cal
     from . import preprocess as pp
 
     for kind in kinds:
-        for period in io.list_periods(processed, kind):
-            sources = io.records_files(processed, kind, period)
-            target = io.units_path(processed, kind, period)
-            meta = {"records_sha256": io.records_digest(processed, kind, period), "config": cfg.section_fingerprint("text"),
+        for period in store.list_periods(processed, kind):
+            sources = store.records_files(processed, kind, period)
+            target = store.units_path(processed, kind, period)
+            meta = {"records_sha256": store.records_digest(processed, kind, period), "config": cfg.section_fingerprint("text"),
                     "pipeline_version": pp.PIPELINE_VERSION, "kind": kind, "period": period}
-            old = io.units_metadata(target)
+            old = store.units_metadata(target)
             if not force and old is not None and all(old.get(k) == v for k, v in meta.items()):
-                echo(f"{target.parent}: up to date ({io.units_rows(processed, kind, period)} units)")
+                echo(f"{target.parent}: up to date ({store.units_rows(processed, kind, period)} units)")
                 continue
             yield kind, period, sources, target, meta
 
@@ -42,7 +42,7 @@ def update_units(processed: Path, kinds, cfg, *, workers: int = 2, force: bool =
         for kind, period, _, target, meta in stale_periods(processed, kinds, cfg, force=force, echo=echo):
             if pool is None and workers > 1:
                 pool = pp.worker_pool(cfg, workers)
-            records = io.read_records(processed, kind, periods=[period])
+            records = store.read_records(processed, kind, periods=[period])
             frames = pp.iter_unit_frames(records, cfg, kind=kind, n_workers=workers, pool=pool)
             meta["records"] = len(records)
             # Written beside the period's directory and swapped in whole: parts left by the
@@ -50,7 +50,7 @@ def update_units(processed: Path, kinds, cfg, *, workers: int = 2, force: bool =
             staging = target.parent.parent / f".{target.parent.name}.tmp-{os.getpid()}"
             shutil.rmtree(staging, ignore_errors=True)
             try:
-                rows = io.write_units(frames, staging / target.name, units_arrow_schema(kind, cfg), meta)
+                rows = store.write_units(frames, staging / target.name, units_arrow_schema(kind, cfg), meta)
                 io.swap_dir(staging, target.parent)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)

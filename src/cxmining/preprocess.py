@@ -3,7 +3,7 @@
 :class:`TextPipeline` holds the models and turns texts into units; :func:`preprocess_frame`
 does it for a records DataFrame (for notebooks); :func:`iter_unit_frames` streams chunks through
 worker processes that load the models once each, for the CLI and large inputs. Nothing here
-touches disk (``io.write_units`` does).
+touches disk (``store.write_units`` does).
 
 Units table, one row per unit (``UNIT_COLUMNS`` then the record's grouping columns):
 
@@ -140,7 +140,7 @@ def preprocess_frame(records: pd.DataFrame, config: Config, *, kind: str = "exte
     Parameters
     ----------
     records : DataFrame
-        Validated records (``io.read_records``) of one ``kind``.
+        Validated records (``store.read_records``) of one ``kind``.
     pipeline : TextPipeline, optional
         Reuse loaded models (notebooks); built with :meth:`TextPipeline.load` when missing.
     n_workers : int

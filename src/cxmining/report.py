@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import io
+from . import io, store
 from .config import Config
 
 NOTEBOOKS = Path("notebooks")
@@ -89,7 +89,7 @@ def plan(processed: Path, period: str, cfg: Config, *, seed: int = 0, curation=N
     pages.append(Page("overview", "pain_map_overview.ipynb", "Карты болей: обзор по всем процессам", {**common, **cur},
                       f"болей {len(t)} в {t['group'].nunique()} процессах; рост {int(t['rise'].sum())}; "
                       f"покрытие {result.coverage:.0%}"))
-    if period in io.list_periods(processed, "internal"):
+    if period in store.list_periods(processed, "internal"):
         s = surveyjob.load_or_build_survey(processed, period, cfg, seed=seed, echo=echo)
         allr = s.summary[(s.summary["breakdown"] == "all")].set_index("dimension")
         pages.append(Page("survey", "internal_survey.ipynb", "Внутренний опрос сотрудников", dict(common),
@@ -168,7 +168,7 @@ def run_batch(processed: Path, period: str, cfg: Config, out: Path, *, workers: 
 
     start = time.perf_counter()
     notebooks, out, processed = Path(notebooks).resolve(), Path(out).resolve(), Path(processed).resolve()
-    io.require_period(processed, "external", period)
+    store.require_period(processed, "external", period)
     missing = [n for n in ("pain_map.ipynb", "pain_map_overview.ipynb", "internal_survey.ipynb") if not (notebooks / n).exists()]
     if missing:
         raise io.InputError(f"{notebooks}: notebooks {missing} not found; run from the project root or pass --notebooks")
@@ -188,7 +188,7 @@ def run_batch(processed: Path, period: str, cfg: Config, out: Path, *, workers: 
         mapjob.write_pain_map(result, target / "pain_map", reg)
         shutil.copy(target / "pain_map" / "pain_map.xlsx", target / "pain_map.xlsx")
         extras.append(("pain_map.xlsx — карта болей (Excel)", "pain_map.xlsx"))
-        if period in io.list_periods(processed, "internal"):
+        if period in store.list_periods(processed, "internal"):
             surveyjob.write_survey(surveyjob.load_or_build_survey(processed, period, cfg, seed=seed, echo=echo), target / "survey")
             shutil.copy(target / "survey" / "survey.xlsx", target / "survey.xlsx")
             extras.append(("survey.xlsx — внутренний опрос (Excel)", "survey.xlsx"))

@@ -11,7 +11,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import io
+from . import io, store
 from . import painmap as pm
 from . import survey as sv
 from .config import Config
@@ -41,14 +41,14 @@ class SurveyResult:
 def build_survey(processed: Path, period: str, cfg: Config, *, min_group: int | None = None, seed: int = 0,
                  echo: Callable[[str], None] = print) -> SurveyResult:
     """Satisfaction summary, changes, drivers and the internal pain map of ``period``."""
-    periods = io.require_period(processed, "internal", period)
+    periods = store.require_period(processed, "internal", period)
     min_group = cfg.survey.min_group if min_group is None else int(min_group)
     if min_group < 1:
         raise ValueError("--min-group must be >= 1")
     s = cfg.survey
     dims = list(s.dimension_keys)
     labels = {d.key: d.label for d in s.dimensions}
-    records = io.read_records(processed, "internal")
+    records = store.read_records(processed, "internal")
     current = records[records["period"] == period]
     previous = max((p for p in periods if p < period), default=None)
     summary = sv.summary(current, dims, min_group=min_group, confidence=s.confidence)
@@ -79,15 +79,15 @@ def _pain_map(processed, period, cfg, current, dims, labels, shown_departments, 
     from .pains import classify_units
     from .topics import TopicModel
 
-    if not io.units_path(processed, "internal", period).exists():
+    if not store.units_path(processed, "internal", period).exists():
         return pd.DataFrame()
-    units = classify_units(io.read_units(processed, "internal", periods=[period]), io.load_classifier(cfg)[0])
+    units = classify_units(store.read_units(processed, "internal", periods=[period]), io.load_classifier(cfg)[0])
     units = units[units["kind"].isin(["problem", "need"])].reset_index(drop=True)
     if units.empty:
         return pd.DataFrame()
     units["dimension"] = sv.assign_dimensions(units, cfg.survey.lexicons, other=OTHER)
     model = TopicModel(**cfg.topics.model_settings(), seed=seed).fit(
-        units["analysis_text"].tolist(), units["text_masked"].tolist(), store=io.EmbeddingStore(Path(processed) / "embeddings"))
+        units["analysis_text"].tolist(), units["text_masked"].tolist(), store=store.EmbeddingStore(Path(processed) / "embeddings"))
     units["topic"] = model.labels_
     # Every respondent answered about every dimension: each is counted once per dimension.
     # Ids are made unique per dimension for the statistics and restored afterwards.
@@ -176,8 +176,8 @@ def load_or_build_survey(processed: Path, period: str, cfg: Config, *, min_group
 
     import joblib
 
-    digests = [io.records_digest(processed, "internal", p) for p in io.list_periods(processed, "internal") if p <= period]
-    digests += [io.units_digest(processed, "internal", period)]
+    digests = [store.records_digest(processed, "internal", p) for p in store.list_periods(processed, "internal") if p <= period]
+    digests += [store.units_digest(processed, "internal", period)]
     key = hashlib.sha256(json.dumps([digests, cfg.fingerprint, min_group, seed, io.load_classifier(cfg)[1]]).encode()).hexdigest()
     path = Path(processed) / "survey" / f"period={period}" / f"survey-{key[:16]}.joblib"
     if path.exists():

@@ -3,7 +3,7 @@
 :class:`TopicModel` follows scikit-learn's conventions. ``fit`` takes analysis texts (lemmas)
 and, for quotes and the sentence-transformers back-end, masked texts; it
 
-1. embeds (``embeddings.make_embedder``; cached through an ``io.EmbeddingStore`` when given);
+1. embeds (``embeddings.make_embedder``; cached through a ``store.EmbeddingStore`` when given);
 2. puts the documents in a canonical order (by text hash), so the order of input rows does not
    change the result, and seeds every random step;
 3. clusters: for a corpus of at least ``min_bertopic`` documents, BERTopic with UMAP
