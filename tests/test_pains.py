@@ -49,6 +49,15 @@ def classify(pipeline, rules, text, rating=None):
     ("В поликлинике нет нормальной детской комнаты.", "problem"),
     ("На остановке нет ни навеса, ни скамейки.", "problem"),
     ("Замечаний нет, работой довольна.", "praise"),
+    # intermittent faults, «еле», «ни слова», and lexicon siblings (rudeness, crowding, leaks, delays)
+    ("Интернет то работает, то нет.", "problem"),
+    ("Батареи еле тёплые.", "problem"),
+    ("В ответе ни слова по существу.", "problem"),
+    ("Водитель накричал на пассажира.", "problem"),
+    ("В автобусе давка.", "problem"),
+    ("Крыша подтекает.", "problem"),
+    ("Рассмотрение растянулось на два месяца.", "problem"),
+    ("Еле успел, но всё хорошо, спасибо.", "praise"),
     # intensifiers, modal constructions, imperatives, questions that carry a complaint
     ("Очень-очень долго рассматривают заявления.", "problem"),
     ("Необходимо продлить часы приёма.", "need"),
