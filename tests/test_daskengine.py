@@ -43,7 +43,8 @@ def test_local_and_dask_units_kinds_and_lemmas_are_identical(small, cluster, con
         got = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"), key=store.part_number)],
                         ignore_index=True)
         want = classify_units(store.read_units(small["local"], "external", periods=[period]), RuleClassifier(rules=config.pains).fit())
-        pd.testing.assert_frame_equal(got, want[["response_id", "unit_id", "kind", "negativity"]].reset_index(drop=True))
+        pd.testing.assert_frame_equal(got, want[["response_id", "unit_id", "kind", "negativity", "evidence"]]
+                                      .reset_index(drop=True))
     # the local engine replaces the dask parts whole, and a run on up-to-date data does nothing
     update_units(small["dask"], ("external",), config, workers=1, force=True, echo=lambda s: None)
     assert [p.name for p in store.units_path(small["dask"], "external", periods[0]).parent.glob("part-*")] == ["part-0.parquet"]

@@ -7,7 +7,7 @@ import yaml
 from sklearn.metrics import f1_score
 
 from cxmining.pains import (KINDS, LearnedClassifier, RuleClassifier, answer_kinds, classify_units,
-                            decide, rating_agreement)
+                            decide, evidence_lemmas, rating_agreement, topic_documents)
 
 DATA = Path(__file__).parent / "data"
 
@@ -194,3 +194,21 @@ def test_train_cli_then_classify_with_the_model(tmp_path, run_cli):
     (tmp_path / "bad.csv").write_text("text,kind\nОчередь,жалоба\n", encoding="utf-8")
     res = run_cli("pains", "train", "--labels", "bad.csv", "--out", "m2.joblib")
     assert res.returncode == 2 and "rows [2]" in res.stderr
+
+
+@pytest.mark.parametrize("evidence, lemmas", [
+    ("problem:давка×1.2; problem:negated_verb×1", ["давка"]),                  # pattern names are not lemmas
+    ("problem:complaint_question×1.2; problem:duration×0.45; problem:растягиваться×1", ["растягиваться"]),
+    ("problem:не_удобный×0.96; problem:rating=2×0.25; problem:reservation×1", ["не_удобный"]),
+    ("need:установить×1; praise:спасибо×2.2", ["установить"]),                 # praise is not a pain's evidence
+    ("", []),
+])
+def test_evidence_lemmas(evidence, lemmas):
+    assert evidence_lemmas(evidence) == lemmas
+
+
+def test_topic_documents_repeat_the_evidence_lemmas():
+    units = pd.DataFrame({"analysis_text": ["автобус маршрут", "сайт", ""],
+                          "evidence": ["problem:давка×1.2; problem:negated_verb×1", "", "need:установить×1"]})
+    assert topic_documents(units, 2) == ["автобус маршрут давка давка", "сайт", "установить установить"]
+    assert topic_documents(units, 0) == ["автобус маршрут", "сайт", ""]

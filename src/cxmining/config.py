@@ -228,6 +228,7 @@ class PainMapConfig:
     identity: IdentityConfig
     rise_alpha: float           # family-wise level of the test for rises
     rise_correction: str        # statsmodels.stats.multitest.multipletests method
+    evidence_weight: int = 2    # repeats of a unit's problem/need evidence lemmas in its topic document
 
 
 def _painmap_config(p: dict) -> PainMapConfig:
@@ -245,6 +246,7 @@ def _painmap_config(p: dict) -> PainMapConfig:
         default_measure=str(p["default_measure"]),
         identity=IdentityConfig(**{k: float(v) for k, v in p["identity"].items()}),
         rise_alpha=float(p["rises"]["alpha"]), rise_correction=str(p["rises"]["correction"]),
+        evidence_weight=int(p.get("evidence_weight", 2)),
     )
 
 

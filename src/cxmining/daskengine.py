@@ -257,7 +257,7 @@ def _kinds_task(source: str, target: str, classifier) -> int:
 
     units = pd.read_parquet(source)
     kinds = classify_units(units, classifier)
-    io.write_parquet(kinds[["response_id", "unit_id", "kind", "negativity"]], target)
+    io.write_parquet(kinds[["response_id", "unit_id", "kind", "negativity", "evidence"]], target)
     return len(kinds)
 
 
@@ -307,11 +307,12 @@ def embed(embedder, docs, *, dask_client, store=None, chunk: int = 5000) -> np.n
 
 
 def kinds_of(processed: Path, kind: str, period: str, classifier, *, dask_client) -> pd.DataFrame:
-    """:func:`classify` of one period, read back (``response_id``, ``unit_id``, ``kind``, ``negativity``)."""
+    """:func:`classify` of one period, read back (``response_id``, ``unit_id``, ``kind``, ``negativity``,
+    ``evidence``)."""
     out = classify(processed, kind, period, classifier, dask_client=dask_client)
     parts = sorted(out.glob("part-*.parquet"), key=store.part_number)
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else \
-        pd.DataFrame(columns=["response_id", "unit_id", "kind", "negativity"])
+        pd.DataFrame(columns=["response_id", "unit_id", "kind", "negativity", "evidence"])
 
 
 def _assign_task(model, docs, texts):

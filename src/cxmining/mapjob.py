@@ -3,7 +3,8 @@ and caches on disk; the statistics live in :mod:`cxmining.painmap`).
 
 Per period, in order (a period's ids depend on the ones before it):
 
-1. classify units (:mod:`cxmining.pains`) and fit topics on the problem and need units;
+1. classify units (:mod:`cxmining.pains`) and fit topics on the problem and need units (their
+   analysis text plus, ``painmap.evidence_weight`` times, the lemmas that made them a problem or need);
 2. give each topic a stable pain id (:mod:`cxmining.identity`) against the pains of earlier periods;
 3. cache ``processed/painmap/period=P/`` (``assignments.parquet``: unit -> kind, topic, pain id;
    ``pains.parquet``: id, label, keywords, centroid; ``state.json``: the inputs' digest).
@@ -29,7 +30,7 @@ from . import identity, io, store
 from . import painmap as pm
 from .config import Config
 
-STATE_VERSION = 4
+STATE_VERSION = 5  # 5: topics on evidence-weighted documents, kept in assignments.parquet (topic_text)
 GROUPINGS = ("process", "touchpoint", "service", "is_electronic", "client_type")
 
 
@@ -90,7 +91,7 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
 
 
 def _fit_period(processed, cfg, period, seed, history, navec, previous, classifier, dask_client=None):
-    from .pains import classify_units
+    from .pains import classify_units, topic_documents
     from .topics import TopicModel
 
     units, embed_on = store.read_units(processed, "external", periods=[period]), None
@@ -103,8 +104,9 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous, classifi
         units = units.merge(kinds, on=["response_id", "unit_id"], how="left", validate="one_to_one")
         embed_on = daskengine.embed_on(dask_client)
     pains = units[units["kind"].isin(["problem", "need"])].reset_index(drop=True)
+    pains["topic_text"] = topic_documents(pains, cfg.painmap.evidence_weight)
     model = TopicModel(**cfg.topics.model_settings(), seed=seed).fit(
-        pains["analysis_text"].tolist(), pains["text_masked"].tolist(), store=store.EmbeddingStore(Path(processed) / "embeddings"),
+        pains["topic_text"].tolist(), pains["text_masked"].tolist(), store=store.EmbeddingStore(Path(processed) / "embeddings"),
         embed_on=embed_on)
     vectors = identity.unit_vectors(pains["analysis_text"].tolist(), navec)
     info = model.topic_info_.set_index("topic")
@@ -116,10 +118,10 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous, classifi
     before, shared = None, None
     if previous is not None:
         before = pd.read_parquet(period_dir(processed, previous) / "assignments.parquet",
-                                 columns=["unit_id", "response_id", "pain_id"])
-        texts = store.read_units(processed, "external", periods=[previous], columns=["unit_id", "analysis_text", "text_masked"])
+                                 columns=["unit_id", "response_id", "pain_id", "topic_text"])
+        texts = store.read_units(processed, "external", periods=[previous], columns=["unit_id", "text_masked"])
         before = before.merge(texts, on="unit_id", how="left")
-        before["topic"] = model.transform(before["analysis_text"].fillna("").tolist(), before["text_masked"].fillna("").tolist(),
+        before["topic"] = model.transform(before["topic_text"].fillna("").tolist(), before["text_masked"].fillna("").tolist(),
                                           store=store.EmbeddingStore(Path(processed) / "embeddings"), strict=True,
                                           embed_on=embed_on)
         shared = identity.overlap(before["pain_id"], before["topic"])
@@ -131,7 +133,7 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous, classifi
     matched["period"] = period
     ids = dict(zip(matched["topic"], matched["pain_id"]))
     assignments = pd.DataFrame({"unit_id": pains["unit_id"], "response_id": pains["response_id"], "kind": pains["kind"],
-                                "negativity": pains["negativity"], "topic": model.labels_,
+                                "negativity": pains["negativity"], "topic_text": pains["topic_text"], "topic": model.labels_,
                                 "pain_id": [ids.get(int(t)) for t in model.labels_]})
     earlier = pd.DataFrame({"unit_id": pd.Series(dtype=str), "response_id": pd.Series(dtype=str),
                             "pain_id": pd.Series(dtype=object)})

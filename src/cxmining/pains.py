@@ -300,6 +300,25 @@ def classify_units(units: pd.DataFrame, classifier) -> pd.DataFrame:
     return pd.concat([units.drop(columns=[c for c in scored.columns if c in units.columns]), scored], axis=1)
 
 
+def evidence_lemmas(evidence: str, kinds: Sequence[str] = ("problem", "need")) -> list[str]:
+    """The lemmas among a unit's ``evidence`` for ``kinds``, in order («problem:давка×1.2; problem:
+    negated_verb×1» -> ``["давка"]``); pattern names, ``reservation`` and ratings are not lemmas."""
+    out = []
+    for item in (evidence or "").split("; "):
+        kind, _, rest = item.partition(":")
+        label = rest.rsplit("×", 1)[0]
+        if kind in kinds and label and not any("a" <= c <= "z" or c == "=" for c in label.lower().removeprefix("не_")):
+            out.append(label)
+    return out
+
+
+def topic_documents(units: pd.DataFrame, evidence_weight: int) -> list[str]:
+    """Each unit's ``analysis_text`` followed by its problem and need evidence lemmas, repeated
+    ``evidence_weight`` times: the documents topics are fitted on, weighted towards what is wrong."""
+    return [" ".join([text or "", *evidence_lemmas(ev) * evidence_weight]).strip()
+            for text, ev in zip(units["analysis_text"], units["evidence"])]
+
+
 def answer_kinds(units: pd.DataFrame, by: Sequence[str] = ("response_id",)) -> pd.DataFrame:
     """Per answer: the set of its unit kinds, counts per kind, the most severe kind and the
     highest negativity. ``units`` must hold ``kind`` and ``negativity`` (:func:`classify_units`)."""

@@ -76,7 +76,7 @@ def build_survey(processed: Path, period: str, cfg: Config, *, min_group: int | 
 
 def _pain_map(processed, period, cfg, current, dims, labels, shown_departments, seed) -> pd.DataFrame:
     """The internal pain map: problems and needs of the open answers, dimensions as processes."""
-    from .pains import classify_units
+    from .pains import classify_units, topic_documents
     from .topics import TopicModel
 
     if not store.units_path(processed, "internal", period).exists():
@@ -87,7 +87,7 @@ def _pain_map(processed, period, cfg, current, dims, labels, shown_departments, 
         return pd.DataFrame()
     units["dimension"] = sv.assign_dimensions(units, cfg.survey.lexicons, other=OTHER)
     model = TopicModel(**cfg.topics.model_settings(), seed=seed).fit(
-        units["analysis_text"].tolist(), units["text_masked"].tolist(), store=store.EmbeddingStore(Path(processed) / "embeddings"))
+        topic_documents(units, cfg.painmap.evidence_weight), units["text_masked"].tolist(), store=store.EmbeddingStore(Path(processed) / "embeddings"))
     units["topic"] = model.labels_
     # Every respondent answered about every dimension: each is counted once per dimension.
     # Ids are made unique per dimension for the statistics and restored afterwards.
