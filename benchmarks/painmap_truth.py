@@ -8,10 +8,11 @@ and prints, for every planted pain with prevalence >= 5%: the planted prevalence
 ``tests/test_mapjob.py`` counts it), the error, the number of such rows, and what pain detection
 let through: ``respondents`` is the share of its respondents with at least one problem or need unit
 (any pain); ``sentences`` is the share of its planted sentences with a problem or need unit among
-the units cut from them. ``perfect`` is the error the map would have if topics were perfect
-(truth x sentences - truth): the part of the error that topics cannot remove. Then the share of
-pains within ±5 pp, for the map and for perfect topics, and the mean error. Pass ``--config`` to
-compare settings.
+the units cut from them. ``perfect`` is the error of perfect topics that count a respondent only
+through a flagged sentence of the pain (truth x sentences - truth): what pain detection alone
+costs. It is not a bound: the map also counts a respondent whose other units land in the pain's
+rows. Then the share of pains within ±5 pp, for the map and for perfect topics, and the mean
+error. Pass ``--config`` to compare settings.
 """
 from __future__ import annotations
 

@@ -84,3 +84,13 @@ def test_mapping_file_unknown_column(tmp_path):
 
 def test_merge_replaces_lists_and_merges_dicts():
     assert merge({"a": {"b": 1, "c": [1, 2]}}, {"a": {"c": [3]}}) == {"a": {"b": 1, "c": [3]}}
+
+
+def test_pain_maps_take_their_own_topic_cap(tmp_path):
+    cfg = load_config()
+    assert cfg.map_topic_settings()["max_topics"] == cfg.painmap.max_topics == 100
+    assert cfg.topics.model_settings()["max_topics"] == 60  # a topic model of one corpus (`topics fit`)
+    (tmp_path / "c.yaml").write_text("painmap:\n  max_topics: 40\n  evidence_weight: 0\n", encoding="utf-8")
+    user = load_config(tmp_path / "c.yaml")
+    assert user.map_topic_settings() == {**user.topics.model_settings(), "max_topics": 40}
+    assert user.painmap.evidence_weight == 0

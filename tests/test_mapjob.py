@@ -66,9 +66,9 @@ def test_planted_pains_appear_in_their_process_map(q3, demo_truth):
 
 
 @pytest.mark.xfail(strict=True, reason="estimates run low (mean -4 pp): pain detection flags 80% of the planted "
-                   "pain sentences (implicit complaints such as 'радиаторы ледяные' stay 'other'), so even perfect "
-                   "topics would put only 72% of pains within ±5 pp; topics, even weighted towards the evidence, still mix "
-                   "pains of one process that share context words; 0.56-0.67 within ±5 pp over seeds 0-3 "
+                   "pain sentences (implicit complaints such as 'радиаторы ледяные' stay 'other'), so perfect topics "
+                   "counting respondents through those sentences alone would put 72% of pains within ±5 pp; topics, even weighted towards the evidence, still mix "
+                   "pains of one process that share context words; 0.64-0.74 within ±5 pp over seeds 0-3 "
                    "(benchmarks/painmap_truth.py; issue 6 note)")
 def test_planted_prevalence_within_five_points(q3, demo_truth):
     truth, plan = demo_truth

@@ -229,6 +229,7 @@ class PainMapConfig:
     rise_alpha: float           # family-wise level of the test for rises
     rise_correction: str        # statsmodels.stats.multitest.multipletests method
     evidence_weight: int = 2    # repeats of a unit's problem/need evidence lemmas in its topic document
+    max_topics: int = 100       # the map's topic model spans every group: a higher cap than topics.max_topics
 
 
 def _painmap_config(p: dict) -> PainMapConfig:
@@ -246,7 +247,7 @@ def _painmap_config(p: dict) -> PainMapConfig:
         default_measure=str(p["default_measure"]),
         identity=IdentityConfig(**{k: float(v) for k, v in p["identity"].items()}),
         rise_alpha=float(p["rises"]["alpha"]), rise_correction=str(p["rises"]["correction"]),
-        evidence_weight=int(p.get("evidence_weight", 2)),
+        evidence_weight=int(p.get("evidence_weight", 2)), max_topics=int(p.get("max_topics", 100)),
     )
 
 
@@ -297,6 +298,10 @@ class Config:
     def to_yaml(self) -> str:
         """The effective configuration as YAML, as recorded beside every output."""
         return yaml.safe_dump(_thaw(self.raw), allow_unicode=True, sort_keys=False)
+
+    def map_topic_settings(self) -> dict:
+        """``TopicModel`` settings of the pain maps: section ``topics`` with ``painmap.max_topics``."""
+        return {**self.topics.model_settings(), "max_topics": self.painmap.max_topics}
 
     def section_fingerprint(self, *sections: str) -> str:
         """A short hash of some sections only (a cache that depends on them is not invalidated by others)."""

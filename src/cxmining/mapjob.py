@@ -105,7 +105,7 @@ def _fit_period(processed, cfg, period, seed, history, navec, previous, classifi
         embed_on = daskengine.embed_on(dask_client)
     pains = units[units["kind"].isin(["problem", "need"])].reset_index(drop=True)
     pains["topic_text"] = topic_documents(pains, cfg.painmap.evidence_weight)
-    model = TopicModel(**cfg.topics.model_settings(), seed=seed).fit(
+    model = TopicModel(**cfg.map_topic_settings(), seed=seed).fit(
         pains["topic_text"].tolist(), pains["text_masked"].tolist(), store=store.EmbeddingStore(Path(processed) / "embeddings"),
         embed_on=embed_on)
     vectors = identity.unit_vectors(pains["analysis_text"].tolist(), navec)

@@ -86,7 +86,7 @@ def _pain_map(processed, period, cfg, current, dims, labels, shown_departments, 
     if units.empty:
         return pd.DataFrame()
     units["dimension"] = sv.assign_dimensions(units, cfg.survey.lexicons, other=OTHER)
-    model = TopicModel(**cfg.topics.model_settings(), seed=seed).fit(
+    model = TopicModel(**cfg.map_topic_settings(), seed=seed).fit(
         topic_documents(units, cfg.painmap.evidence_weight), units["text_masked"].tolist(), store=store.EmbeddingStore(Path(processed) / "embeddings"))
     units["topic"] = model.labels_
     # Every respondent answered about every dimension: each is counted once per dimension.
