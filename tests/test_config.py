@@ -94,3 +94,11 @@ def test_pain_maps_take_their_own_topic_cap(tmp_path):
     user = load_config(tmp_path / "c.yaml")
     assert user.map_topic_settings() == {**user.topics.model_settings(), "max_topics": 40}
     assert user.painmap.evidence_weight == 0
+
+
+def test_models_pickled_before_the_sections_module_still_find_their_classes():
+    import cxmining.config as config
+    import cxmining.sections as sections
+
+    for name in ("TextConfig", "MarkerSet", "PainsConfig", "TopicsConfig", "IdentityConfig", "PainMapConfig"):
+        assert getattr(config, name) is getattr(sections, name)

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxmining.config import IdentityConfig
+from cxmining.sections import IdentityConfig
 from cxmining.identity import STATUS_GONE, STATUS_NEW, match_pains, overlap, reference, vanished
 
 CFG = IdentityConfig(min_cosine=0.8, min_keywords=0.15, strong_cosine=0.93, min_overlap=0.3)

@@ -10,7 +10,7 @@ import html
 import re
 from functools import lru_cache
 
-from .config import TextConfig
+from .sections import TextConfig
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _BREAK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/h\d|/tr|p|div|li|tr)\b[^>]*>", re.I)

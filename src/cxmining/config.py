@@ -8,10 +8,8 @@ edits it and passes it to :func:`load_config`; a partial file is merged onto the
 from __future__ import annotations
 
 import copy
-import copyreg
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -19,31 +17,13 @@ from typing import Any, Mapping
 
 import yaml
 
-def _mapping_proxy(items: dict) -> MappingProxyType:
-    return MappingProxyType(items)
-
-
-# Frozen configurations hold read-only mappings; let them pickle (saved models, worker processes).
-copyreg.pickle(MappingProxyType, lambda m: (_mapping_proxy, (dict(m),)))
+from .frozen import freeze, normalize_label, thaw
+from .sections import (PainMapConfig, PainsConfig, TextConfig, TopicsConfig, build_painmap, build_pains, build_text,
+                       build_topics)
+from .sections import IdentityConfig, MarkerSet  # noqa: F401 - models pickled before sections.py name cxmining.config.*
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_CONFIG_PATH = DATA_DIR / "default.yaml"
-
-_PUNCT_EDGES = re.compile(r"^[\s\"'«»:;,.*()\[\]]+|[\s\"'«»:;,.*()\[\]?!]+$")
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_label(value: Any) -> str:
-    """Normalise a header or a categorical value for matching.
-
-    Lower case, ``ё`` → ``е``, repeated whitespace collapsed, quotes and punctuation
-    trimmed at both ends. ``None`` and NaN give ``""``.
-    """
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    text = str(value).replace("\u00a0", " ").lower().replace("ё", "е")
-    text = _SPACES.sub(" ", text).strip()
-    return _PUNCT_EDGES.sub("", text)
 
 
 class ConfigError(ValueError):
@@ -111,169 +91,6 @@ class SurveyConfig:
 
 
 @dataclass(frozen=True)
-class TextConfig:
-    """Lexicons of the text pipeline (section ``text``); word lists are lower case, ё = е."""
-
-    greetings: tuple[str, ...]
-    sign_offs: tuple[str, ...]
-    sign_off_tail: int
-    placeholders: Mapping[str, str]
-    street_types: tuple[str, ...]
-    phone_context: tuple[str, ...]
-    not_names: frozenset[str]
-    place_words: frozenset[str]
-    clause_conjunctions: frozenset[str]
-    subordinators: frozenset[str]
-    predicatives: frozenset[str]
-    stopwords: frozenset[str]
-    keep: frozenset[str]
-    negation_skip: frozenset[str]
-
-
-@dataclass(frozen=True)
-class MarkerSet:
-    """Markers of one unit kind: lemma weights and spaCy ``Matcher`` patterns (name, weight, pattern)."""
-
-    lemmas: Mapping[str, float]
-    patterns: tuple[tuple[str, float, tuple], ...]
-
-
-@dataclass(frozen=True)
-class PainsConfig:
-    """Rules of the pain classifier (section ``pains``)."""
-
-    threshold: float
-    negation_scope: int
-    contrast_boost: float
-    rating_weight: float
-    negators: frozenset[str]
-    intensifiers: Mapping[str, float]
-    contrast: frozenset[str]
-    reservation: frozenset[str]
-    markers: Mapping[str, MarkerSet]  # problem, need, praise
-    procedural: frozenset[str]
-    procedural_cancels: frozenset[str]
-    fuzzy_min_length: int
-    learned: Mapping[str, Any]
-    model: str | None = None  # a learned layer saved by `cxmining pains train`; None: the rules
-
-
-def _pains_config(p: dict) -> PainsConfig:
-    markers = {}
-    for kind in ("problem", "need", "praise"):
-        section = p[kind]
-        lemmas = {normalize_label(k): float(v) for k, v in (section.get("lemmas") or {}).items()}
-        patterns = tuple((str(x["name"]), float(x["weight"]), _freeze(x["pattern"])) for x in section.get("patterns") or [])
-        markers[kind] = MarkerSet(MappingProxyType(lemmas), patterns)
-    return PainsConfig(
-        threshold=float(p["threshold"]), negation_scope=int(p["negation_scope"]),
-        contrast_boost=float(p["contrast_boost"]), rating_weight=float(p["rating_weight"]),
-        negators=frozenset(normalize_label(w) for w in p["negators"]),
-        intensifiers=MappingProxyType({normalize_label(k): float(v) for k, v in p["intensifiers"].items()}),
-        contrast=frozenset(normalize_label(w) for w in p["contrast"]),
-        reservation=frozenset(normalize_label(w) for w in p["reservation"]),
-        markers=MappingProxyType(markers),
-        procedural=frozenset(normalize_label(w) for w in p["procedural"]["lemmas"]),
-        procedural_cancels=frozenset(normalize_label(w) for w in p["procedural"]["cancels"]),
-        fuzzy_min_length=int(p["fuzzy_min_length"]), learned=MappingProxyType(dict(p.get("learned") or {})),
-        model=str(p["model"]) if p.get("model") else None,
-    )
-
-
-@dataclass(frozen=True)
-class TopicsConfig:
-    """Topic-model defaults and the pain taxonomy (section ``topics``)."""
-
-    embedder: str
-    max_topics: int
-    min_bertopic: int
-    taxonomy_min_overlap: float
-    taxonomy: Mapping[str, tuple[str, ...]]
-
-    def model_settings(self) -> dict:
-        """Keyword settings for ``topics.TopicModel``."""
-        return {"embedder": self.embedder, "max_topics": self.max_topics, "min_bertopic": self.min_bertopic,
-                "taxonomy": dict(self.taxonomy), "taxonomy_min_overlap": self.taxonomy_min_overlap}
-
-
-def _topics_config(t: dict) -> TopicsConfig:
-    taxonomy = {str(k): tuple(normalize_label(w) for w in v) for k, v in (t.get("taxonomy") or {}).items()}
-    return TopicsConfig(embedder=str(t["embedder"]), max_topics=int(t["max_topics"]), min_bertopic=int(t["min_bertopic"]),
-                        taxonomy_min_overlap=float(t["taxonomy_min_overlap"]), taxonomy=MappingProxyType(taxonomy))
-
-
-@dataclass(frozen=True)
-class IdentityConfig:
-    """Thresholds that let a quarter's topic continue a known pain (section ``painmap.identity``)."""
-
-    min_cosine: float      # centroids at least this close ...
-    min_keywords: float    # ... and keywords overlapping at least this much (Jaccard), or
-    strong_cosine: float   # centroids this close whatever the keywords, or
-    min_overlap: float     # this Jaccard share of the previous period's units in common
-
-
-@dataclass(frozen=True)
-class PainMapConfig:
-    """Pain-map statistics, priority weights and the measure catalogue (section ``painmap``)."""
-
-    confidence: float
-    min_respondents: int
-    weights: Mapping[str, float]
-    prevalence_full: float
-    rating_full: float
-    trend_full: float
-    classes: tuple[tuple[str, float], ...]  # (name, lowest score), highest first
-    measures: Mapping[str, tuple[str, ...]]
-    default_measure: str
-    identity: IdentityConfig
-    rise_alpha: float           # family-wise level of the test for rises
-    rise_correction: str        # statsmodels.stats.multitest.multipletests method
-    evidence_weight: int = 2    # repeats of a unit's problem/need evidence lemmas in its topic document
-    max_topics: int = 100       # the map's topic model spans every group: a higher cap than topics.max_topics
-
-
-def _painmap_config(p: dict) -> PainMapConfig:
-    pr = p["priority"]
-    weights = {k: float(v) for k, v in pr["weights"].items()}
-    unknown = set(weights) - {"prevalence", "negativity", "rating_impact", "trend"}
-    if unknown:
-        raise ValueError(f"painmap.priority.weights: unknown component(s) {sorted(unknown)}")
-    classes = tuple(sorted(((str(k), float(v)) for k, v in pr["classes"].items()), key=lambda kv: -kv[1]))
-    return PainMapConfig(
-        confidence=float(p["confidence"]), min_respondents=int(p["min_respondents"]),
-        weights=MappingProxyType(weights), prevalence_full=float(pr["prevalence_full"]),
-        rating_full=float(pr["rating_full"]), trend_full=float(pr["trend_full"]), classes=classes,
-        measures=MappingProxyType({str(k): tuple(v) for k, v in (p.get("measures") or {}).items()}),
-        default_measure=str(p["default_measure"]),
-        identity=IdentityConfig(**{k: float(v) for k, v in p["identity"].items()}),
-        rise_alpha=float(p["rises"]["alpha"]), rise_correction=str(p["rises"]["correction"]),
-        evidence_weight=int(p.get("evidence_weight", 2)), max_topics=int(p.get("max_topics", 100)),
-    )
-
-
-PII_TYPES = ("name", "phone", "email", "snils", "inn", "passport", "card", "address")
-
-
-def _text_config(t: dict) -> TextConfig:
-    def words(key):
-        return tuple(normalize_label(w) for w in t[key])
-
-    placeholders = dict(t["placeholders"])
-    missing = [k for k in PII_TYPES if not placeholders.get(k)]
-    if missing:
-        raise ValueError(f"text.placeholders lacks {missing}")
-    return TextConfig(
-        greetings=words("greetings"), sign_offs=words("sign_offs"), sign_off_tail=int(t["sign_off_tail"]),
-        placeholders=MappingProxyType(placeholders), street_types=tuple(str(w).lower() for w in t["street_types"]),
-        phone_context=words("phone_context"), not_names=frozenset(words("not_names")),
-        place_words=frozenset(words("place_words")),
-        clause_conjunctions=frozenset(words("clause_conjunctions")), subordinators=frozenset(words("subordinators")),
-        predicatives=frozenset(words("predicatives")), stopwords=frozenset(words("stopwords")),
-        keep=frozenset(words("keep")), negation_skip=frozenset(words("negation_skip")),
-    )
-
-
-@dataclass(frozen=True)
 class Config:
     """The effective configuration. Build it with :func:`load_config`."""
 
@@ -297,7 +114,7 @@ class Config:
 
     def to_yaml(self) -> str:
         """The effective configuration as YAML, as recorded beside every output."""
-        return yaml.safe_dump(_thaw(self.raw), allow_unicode=True, sort_keys=False)
+        return yaml.safe_dump(thaw(self.raw), allow_unicode=True, sort_keys=False)
 
     def map_topic_settings(self) -> dict:
         """``TopicModel`` settings of the pain maps: section ``topics`` with ``painmap.max_topics``."""
@@ -305,13 +122,13 @@ class Config:
 
     def section_fingerprint(self, *sections: str) -> str:
         """A short hash of some sections only (a cache that depends on them is not invalidated by others)."""
-        blob = json.dumps({k: _thaw(self.raw[k]) for k in sections}, ensure_ascii=False, sort_keys=True)
+        blob = json.dumps({k: thaw(self.raw[k]) for k in sections}, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
     @property
     def fingerprint(self) -> str:
         """A short hash of the effective configuration (used in cache keys)."""
-        blob = json.dumps(_thaw(self.raw), ensure_ascii=False, sort_keys=True)
+        blob = json.dumps(thaw(self.raw), ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
@@ -453,26 +270,10 @@ def _build(raw: dict, source: str) -> Config:
         true_words=frozenset(normalize_label(w) for w in values["true_words"]),
         false_words=frozenset(normalize_label(w) for w in values["false_words"]),
         survey=survey,
-        text=_text_config(raw["text"]),
-        pains=_pains_config(raw["pains"]),
-        topics=_topics_config(raw["topics"]),
-        painmap=_painmap_config(raw["painmap"]),
-        raw=_freeze(raw),
+        text=build_text(raw["text"]),
+        pains=build_pains(raw["pains"]),
+        topics=build_topics(raw["topics"]),
+        painmap=build_painmap(raw["painmap"]),
+        raw=freeze(raw),
         source=source,
     )
-
-
-def _freeze(obj):
-    if isinstance(obj, Mapping):
-        return MappingProxyType({k: _freeze(v) for k, v in obj.items()})
-    if isinstance(obj, list):
-        return tuple(_freeze(v) for v in obj)
-    return obj
-
-
-def _thaw(obj):
-    if isinstance(obj, Mapping):
-        return {k: _thaw(v) for k, v in obj.items()}
-    if isinstance(obj, tuple):
-        return [_thaw(v) for v in obj]
-    return obj

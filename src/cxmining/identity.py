@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .config import IdentityConfig
+from .sections import IdentityConfig
 
 STATUS_NEW = "новая"
 STATUS_GONE = "не встречается"

@@ -27,7 +27,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from .batching import budget_batches
-from .config import TextConfig
+from .sections import TextConfig
 
 NATASHA_DATA = Path(natasha.__file__).parent / "data"
 NAVEC_PATH = NATASHA_DATA / "emb" / "navec_news_v1_1B_250K_300d_100q.tar"

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .config import PainMapConfig
+from .sections import PainMapConfig
 
 RUSSIAN = {
     "group": "группа",

@@ -18,7 +18,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .config import PainsConfig, _thaw
+from .frozen import thaw
+from .sections import PainsConfig
 
 KINDS = ("problem", "need", "praise", "other")
 SEVERITY = {k: i for i, k in enumerate(KINDS)}  # for an answer: the most severe kind present
@@ -62,7 +63,7 @@ class RuleClassifier:
         for kind in SCORED:
             for name, weight, pattern in self.rules.markers[kind].patterns:
                 key = f"{kind}:{name}"
-                self.matcher_.add(key, [_thaw(pattern)], greedy="LONGEST")
+                self.matcher_.add(key, [thaw(pattern)], greedy="LONGEST")
                 self.pattern_info_[self.vocab_.strings[key]] = (kind, name, weight)
         return self
 

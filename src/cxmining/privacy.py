@@ -28,7 +28,7 @@ import phonenumbers
 from stdnum import luhn
 from stdnum.ru import inn as stdnum_inn
 
-from .config import TextConfig
+from .sections import TextConfig
 from .batching import budget_batches
 
 # Lower number = stronger detector.

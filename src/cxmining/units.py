@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from razdel import sentenize
 
-from .config import TextConfig
+from .sections import TextConfig
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
