@@ -104,17 +104,18 @@ def test_load_classifier_is_the_rules_or_the_configured_layer_named_by_its_bytes
     from cxmining.config import load_config
     from cxmining.pains import LearnedClassifier, RuleClassifier
 
-    rules, described = io.load_classifier(config)
+    rules, described = io.load_classifier(config), io.classifier_key(config)
     assert isinstance(rules, RuleClassifier) and described == "rules"
     (tmp_path / "cfg.yaml").write_text(f"pains:\n  model: {tmp_path / 'm.joblib'}\n", encoding="utf-8")
     cfg = load_config(tmp_path / "cfg.yaml")
-    with pytest.raises(io.InputError, match="m.joblib: model file not found; train one with `cxmining pains train`"):
-        io.load_classifier(cfg)
+    for call in (io.load_classifier, io.classifier_key):
+        with pytest.raises(io.InputError, match="m.joblib: model file not found; train one with `cxmining pains train`"):
+            call(cfg)
     units = pipeline.analyse(["Ждал два часа.", "Спасибо, всё быстро.", "Прошу поставить скамейку.", "Был в марте."] * 2)
     kinds = ["problem", "praise", "need", "other"] * 2
     io.save_model(LearnedClassifier(rules=config.pains, min_df=1).fit(units, kinds), tmp_path / "m.joblib", config)
-    layer, first = io.load_classifier(cfg)
+    layer, first = io.load_classifier(cfg), io.classifier_key(cfg)
     assert isinstance(layer, LearnedClassifier) and first.startswith(f"learned layer {tmp_path / 'm.joblib'} (sha256 ")
     # Retrained at the same path: a different description, so caches keyed by it are refreshed.
     io.save_model(LearnedClassifier(rules=config.pains, min_df=1, C=0.01).fit(units, kinds), tmp_path / "m.joblib", config)
-    assert io.load_classifier(cfg)[1] != first
+    assert io.classifier_key(cfg) != first

@@ -142,7 +142,7 @@ def pains_classify(
 
 def _classifier(cfg, model: Optional[Path]):
     if model is None:  # the configuration's: pains.model, or the rules
-        return io.load_classifier(cfg)[0]
+        return io.load_classifier(cfg)
     loaded, fingerprint = io.load_model(model)
     if fingerprint != cfg.fingerprint:
         typer.echo(f"warning: {model} was trained with another configuration", err=True)

@@ -308,9 +308,7 @@ def load_model(path: str | Path):
     """Load a model saved by :func:`save_model`; returns ``(model, config_fingerprint)``."""
     import joblib
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: model file not found; train one with `cxmining pains train`")
+    path = _model_file(path)
     try:
         blob = joblib.load(path)
         return blob["model"], blob["config"]
@@ -318,17 +316,27 @@ def load_model(path: str | Path):
         raise InputError(f"{path}: not a cxmining model ({type(exc).__name__}: {exc})") from None
 
 
-def load_classifier(config: Config):
-    """The unit classifier the configuration asks for, and a description that names it exactly.
+def _model_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: model file not found; train one with `cxmining pains train`")
+    return path
 
-    ``pains.model`` unset: the rules (``"rules"``). Set: the learned layer in that file, described
-    by its path and the SHA-256 of its bytes, so caches keyed by the description notice a retrained
-    model at the same path.
-    """
+
+def classifier_key(config: Config) -> str:
+    """Names the unit classifier the configuration asks for, without loading it (cache keys, the
+    method sheet): ``"rules"`` when ``pains.model`` is unset, else the learned layer's path and the
+    SHA-256 of its bytes, so a model retrained at the same path gets another key."""
+    if config.pains.model is None:
+        return "rules"
+    return f"learned layer {config.pains.model} (sha256 {file_digest(_model_file(config.pains.model))[:16]})"
+
+
+def load_classifier(config: Config):
+    """The unit classifier the configuration asks for: the rules, or the learned layer in ``pains.model``."""
     from .pains import RuleClassifier
 
     if config.pains.model is None:
-        return RuleClassifier(rules=config.pains).fit(), "rules"
-    model, _ = load_model(config.pains.model)
-    return model, f"learned layer {config.pains.model} (sha256 {file_digest(config.pains.model)[:16]})"
+        return RuleClassifier(rules=config.pains).fit()
+    return load_model(config.pains.model)[0]
 

@@ -61,8 +61,8 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
     """
     from .nlp import load_navec
 
-    navec, previous_digest, history, last = None, "", [], None
-    classifier, described = io.load_classifier(cfg)
+    navec, classifier, previous_digest, history, last = None, None, "", [], None
+    described = io.classifier_key(cfg)  # loaded only when a period is fitted, like navec
     for period in sorted(periods):
         target = period_dir(processed, period)
         digest = hashlib.sha256(json.dumps([STATE_VERSION, store.units_digest(processed, "external", period), seed, previous_digest,
@@ -73,6 +73,7 @@ def period_pains(processed: Path, cfg: Config, periods: list[str], *, seed: int 
             echo(f"{target}: up to date")
         else:
             navec = navec if navec is not None else load_navec()
+            classifier = classifier if classifier is not None else io.load_classifier(cfg)
             pains, assignments, earlier, info = _fit_period(processed, cfg, period, seed,
                                                             pd.concat(history) if history else None, navec, last,
                                                             classifier, dask_client)
@@ -199,8 +200,7 @@ def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "proc
     state = json.loads((period_dir(processed, period) / "state.json").read_text(encoding="utf-8"))
     method = {
         "период": period, "предыдущий период": previous or "нет", "группировка": by,
-        "классификатор высказываний": {"rules": "правила конфигурации"}.get(state.get("classifier", "rules"),
-                                                                            state.get("classifier", "rules")),
+        "классификатор высказываний": _classifier_text(state.get("classifier", "rules")),
         "тематическая модель": state["method"],
         "выбросы до / после переназначения": f"{state['outliers_before']:.1%} / {state['outliers_after']:.1%}",
         "покрытие проблем и потребностей": f"{coverage:.1%} из {len(pain_units)} высказываний",
@@ -216,6 +216,10 @@ def build_pain_map(processed: Path, period: str, cfg: Config, *, by: str = "proc
         "seed": seed, "конфигурация": cfg.fingerprint,
     }
     return PainMapResult(period, by, table, gone, hist, coverage, method)
+
+
+def _classifier_text(key: str) -> str:
+    return "правила конфигурации" if key == "rules" else key
 
 
 def _counts(processed, period, curation, by, under: str | None = None):

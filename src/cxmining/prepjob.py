@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-
 from . import io, store
 
 

@@ -81,7 +81,7 @@ def _pain_map(processed, period, cfg, current, dims, labels, shown_departments, 
 
     if not store.units_path(processed, "internal", period).exists():
         return pd.DataFrame()
-    units = classify_units(store.read_units(processed, "internal", periods=[period]), io.load_classifier(cfg)[0])
+    units = classify_units(store.read_units(processed, "internal", periods=[period]), io.load_classifier(cfg))
     units = units[units["kind"].isin(["problem", "need"])].reset_index(drop=True)
     if units.empty:
         return pd.DataFrame()
@@ -178,7 +178,7 @@ def load_or_build_survey(processed: Path, period: str, cfg: Config, *, min_group
 
     digests = [store.records_digest(processed, "internal", p) for p in store.list_periods(processed, "internal") if p <= period]
     digests += [store.units_digest(processed, "internal", period)]
-    key = hashlib.sha256(json.dumps([digests, cfg.fingerprint, min_group, seed, io.load_classifier(cfg)[1]]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([digests, cfg.fingerprint, min_group, seed, io.classifier_key(cfg)]).encode()).hexdigest()
     path = Path(processed) / "survey" / f"period={period}" / f"survey-{key[:16]}.joblib"
     if path.exists():
         return joblib.load(path)
