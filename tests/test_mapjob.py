@@ -56,6 +56,9 @@ def test_topics_are_fitted_on_evidence_weighted_documents(q3, demo_processed, co
     assert len(crowded) >= 5
     assert all(text.split().count("давка") == 1 + config.painmap.evidence_weight for text in crowded["topic_text"])
     assert (a["topic_text"].str.len() >= a["analysis_text"].str.len()).all()
+    # The map's topic model spans every process: its cap is painmap.max_topics, above topics.max_topics.
+    topics = pd.read_parquet(period_dir(demo_processed, Q3) / "pains.parquet")
+    assert config.topics.max_topics < len(topics) <= config.painmap.max_topics
 
 
 def test_planted_pains_appear_in_their_process_map(q3, demo_truth):
