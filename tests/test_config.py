@@ -64,6 +64,14 @@ def test_invalid_values_are_rejected(tmp_path):
         load_config(user)
 
 
+def test_phrase_in_a_lemma_lexicon_is_rejected(tmp_path):
+    # Lexicon entries are matched token by token: «хорошо бы» would silently never match.
+    user = tmp_path / "phrase.yaml"
+    user.write_text("pains:\n  need:\n    lemmas: {'хорошо бы': 1, 'нужно': 1}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"phrase.yaml.*pains.need.lemmas: \['хорошо бы'\] are phrases"):
+        load_config(user)
+
+
 def test_mapping_file_flat_and_per_kind(tmp_path):
     mapping = tmp_path / "map.yaml"
     mapping.write_text("text: Комментарий жителя\ninternal:\n  department: [Отдел/сектор]\n", encoding="utf-8")

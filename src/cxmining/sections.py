@@ -62,6 +62,10 @@ def build_pains(p: dict) -> PainsConfig:
     for kind in ("problem", "need", "praise"):
         section = p[kind]
         lemmas = {normalize_label(k): float(v) for k, v in (section.get("lemmas") or {}).items()}
+        phrases = sorted(k for k in lemmas if " " in k)
+        if phrases:  # lemmas are matched one token at a time: a phrase would never match
+            raise ValueError(f"pains.{kind}.lemmas: {phrases} are phrases; a lemma entry is one word "
+                             f"(write a phrase as a pattern under pains.{kind}.patterns)")
         patterns = tuple((str(x["name"]), float(x["weight"]), freeze(x["pattern"])) for x in section.get("patterns") or [])
         markers[kind] = MarkerSet(MappingProxyType(lemmas), patterns)
     return PainsConfig(
