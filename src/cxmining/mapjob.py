@@ -30,7 +30,7 @@ from . import identity, io, store
 from . import painmap as pm
 from .config import Config
 
-STATE_VERSION = 5  # 5: topics on evidence-weighted documents, kept in assignments.parquet (topic_text)
+STATE_VERSION = 6  # 5: topics on evidence-weighted documents, kept in assignments.parquet (topic_text); 6: LSA on unigrams
 GROUPINGS = ("process", "touchpoint", "service", "is_electronic", "client_type")
 
 

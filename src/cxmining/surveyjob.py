@@ -17,6 +17,7 @@ from . import survey as sv
 from .config import Config
 
 OTHER = "other"
+CACHE_VERSION = 2  # bump when the same inputs give another result (2: LSA on unigrams)
 SUMMARY_COLUMNS = ["breakdown", "group", "dimension", "n", "mean", "index", "top2", "bottom2", "ci_low", "ci_high",
                    "suppressed"]
 BREAKDOWN_RU = {"all": "все", "department": "подразделение", "position_group": "группа должностей",
@@ -178,7 +179,7 @@ def load_or_build_survey(processed: Path, period: str, cfg: Config, *, min_group
 
     digests = [store.records_digest(processed, "internal", p) for p in store.list_periods(processed, "internal") if p <= period]
     digests += [store.units_digest(processed, "internal", period)]
-    key = hashlib.sha256(json.dumps([digests, cfg.fingerprint, min_group, seed, io.classifier_key(cfg)]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([CACHE_VERSION, digests, cfg.fingerprint, min_group, seed, io.classifier_key(cfg)]).encode()).hexdigest()
     path = Path(processed) / "survey" / f"period={period}" / f"survey-{key[:16]}.joblib"
     if path.exists():
         return joblib.load(path)
