@@ -49,6 +49,11 @@ def classify(pipeline, rules, text, rating=None):
     ("В поликлинике нет нормальной детской комнаты.", "problem"),
     ("На остановке нет ни навеса, ни скамейки.", "problem"),
     ("Замечаний нет, работой довольна.", "praise"),
+    # a negated defect inside an absence or negation pattern is praise
+    ("После ливней ни одной протечки.", "praise"),
+    ("За зиму никаких протечек.", "praise"),
+    ("За зиму ничего не сломалось.", "praise"),
+    ("За это время ни одного предложения.", "problem"),
     # intermittent faults, «еле», «ни слова», and lexicon siblings (rudeness, crowding, leaks, delays)
     ("Интернет то работает, то нет.", "problem"),
     ("Батареи еле тёплые.", "problem"),

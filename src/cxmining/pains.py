@@ -115,6 +115,10 @@ class RuleClassifier:
                 continue
             if name == "negated_verb" and "Conv" in doc[end - 1].morph.get("VerbForm"):
                 continue  # «не выходя из дома»: a negated gerund is circumstance, not a defect
+            if kind == "problem" and end - start <= 4 and any(
+                    self._is_marker(lower[i], lemmas[i], "problem") and self._negated(doc, lower, lemmas, i)
+                    for i in range(start, end)):
+                continue  # «ни одной протечки», «ничего не сломалось»: a negated defect is praise (below)
             seen.add(name)
             spans.append((kind, start, end))
             hits.append((kind, name, weight * boost(start), start))
@@ -168,6 +172,13 @@ class RuleClassifier:
         evidence = "; ".join(f"{k}:{label}×{w:.2g}" for k, label, w, _ in hits)
         return [round(scores["problem"], 4), round(scores["need"], 4), round(scores["praise"], 4), kind,
                 round(negativity, 4), evidence]
+
+    def _is_marker(self, word: str, lemma: str, kind: str) -> bool:
+        """Is the token a ``kind`` lexicon word, directly or as a typo of one?"""
+        lexicon = self.rules.markers[kind].lemmas
+        if lemma in lexicon or word in lexicon:
+            return True
+        return len(word) >= self.rules.fuzzy_min_length and self._fuzzy(word) in lexicon
 
     def _fuzzy(self, word: str) -> str | None:
         """The marker lemma whose word form is one edit away from ``word`` (a typo), if unique.
