@@ -110,14 +110,15 @@ class RuleClassifier:
         matches = sorted(((self.pattern_info_[m], s, e) for m, s, e in self.matcher_(doc)),
                          key=lambda x: (x[0][0] != "need", x[1]))
         spans: list[tuple[str, int, int]] = []
+        problem_words = r.markers["problem"].lemmas
         for (kind, name, weight), start, end in matches:
             if name in seen or any(k != kind and start < e and s < end for k, s, e in spans):
                 continue
             if name == "negated_verb" and "Conv" in doc[end - 1].morph.get("VerbForm"):
                 continue  # «не выходя из дома»: a negated gerund is circumstance, not a defect
             if kind == "problem" and end - start <= 4 and any(
-                    self._is_marker(lower[i], lemmas[i], "problem") and self._negated(doc, lower, lemmas, i)
-                    for i in range(start, end)):
+                    (self._marker_lemma(lower[i], lemmas[i]) in problem_words or lower[i] in problem_words)
+                    and self._negated(doc, lower, lemmas, i) for i in range(start, end)):
                 continue  # «ни одной протечки», «ничего не сломалось»: a negated defect is praise (below)
             seen.add(name)
             spans.append((kind, start, end))
@@ -128,9 +129,7 @@ class RuleClassifier:
         for i, lemma in enumerate(lemmas):
             if i in covered:
                 continue
-            if len(lower[i]) >= r.fuzzy_min_length and not any(
-                    lemma in r.markers[k].lemmas or lower[i] in r.markers[k].lemmas for k in SCORED):
-                lemma = self._fuzzy(lower[i]) or lemma
+            lemma = self._marker_lemma(lower[i], lemma)
             for kind in SCORED:
                 weight = r.markers[kind].lemmas.get(lemma) or r.markers[kind].lemmas.get(lower[i])
                 if not weight:
@@ -173,12 +172,14 @@ class RuleClassifier:
         return [round(scores["problem"], 4), round(scores["need"], 4), round(scores["praise"], 4), kind,
                 round(negativity, 4), evidence]
 
-    def _is_marker(self, word: str, lemma: str, kind: str) -> bool:
-        """Is the token a ``kind`` lexicon word, directly or as a typo of one?"""
-        lexicon = self.rules.markers[kind].lemmas
-        if lemma in lexicon or word in lexicon:
-            return True
-        return len(word) >= self.rules.fuzzy_min_length and self._fuzzy(word) in lexicon
+    def _marker_lemma(self, word: str, lemma: str) -> str:
+        """The token's lemma, or the marker lemma it is a typo of: a word of ``fuzzy_min_length``
+        letters or more that is no marker itself."""
+        r = self.rules
+        if len(word) >= r.fuzzy_min_length and not any(
+                lemma in r.markers[k].lemmas or word in r.markers[k].lemmas for k in SCORED):
+            return self._fuzzy(word) or lemma
+        return lemma
 
     def _fuzzy(self, word: str) -> str | None:
         """The marker lemma whose word form is one edit away from ``word`` (a typo), if unique.
