@@ -96,12 +96,22 @@ def test_merge_replaces_lists_and_merges_dicts():
 
 def test_pain_maps_take_their_own_topic_cap(tmp_path):
     cfg = load_config()
-    assert cfg.map_topic_settings()["max_topics"] == cfg.painmap.max_topics == 100
+    assert cfg.map_topic_settings()["max_topics"] == cfg.painmap.max_topics == 200
+    assert cfg.map_topic_settings()["min_cluster_size"] == cfg.painmap.min_cluster_size == 0.003
     assert cfg.topics.model_settings()["max_topics"] == 60  # a topic model of one corpus (`topics fit`)
-    (tmp_path / "c.yaml").write_text("painmap:\n  max_topics: 40\n  evidence_weight: 0\n", encoding="utf-8")
+    assert "min_cluster_size" not in cfg.topics.model_settings()  # there: the corpus-size rule
+    (tmp_path / "c.yaml").write_text("painmap:\n  max_topics: 40\n  min_cluster_size: 12\n  evidence_weight: 0\n",
+                                     encoding="utf-8")
     user = load_config(tmp_path / "c.yaml")
-    assert user.map_topic_settings() == {**user.topics.model_settings(), "max_topics": 40}
+    assert user.map_topic_settings() == {**user.topics.model_settings(), "max_topics": 40, "min_cluster_size": 12}
     assert user.painmap.evidence_weight == 0
+
+
+@pytest.mark.parametrize("value", [0, -3, 1.5, "many", 2.5])
+def test_map_topic_size_is_a_count_or_a_share(tmp_path, value):
+    (tmp_path / "c.yaml").write_text(f"painmap:\n  min_cluster_size: {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="min_cluster_size"):
+        load_config(tmp_path / "c.yaml")
 
 
 def test_models_pickled_before_the_sections_module_still_find_their_classes():

@@ -68,16 +68,13 @@ def test_planted_pains_appear_in_their_process_map(q3, demo_truth):
     assert est["found"].mean() >= 0.90, est.loc[~est["found"], "pain"].tolist()
 
 
-@pytest.mark.xfail(strict=True, reason="estimates run low (mean -2 pp): pain detection flags 89% of the planted "
-                   "pain sentences (implicit complaints such as 'грейдер завалил снегом все выезды' stay 'other'), so "
-                   "perfect topics counting respondents through those sentences alone would put 85% of pains within "
-                   "±5 pp; small pains phrased in many ways ('табло', 'приложение', 'уведомление об отмене рейса') "
-                   "spread over topics of larger ones; 0.67-0.72 within ±5 pp over seeds 0-3, 0.58-0.72 on three "
-                   "other draws of the demo data (benchmarks/painmap_truth.py; issue 6 note)")
 def test_planted_prevalence_within_five_points(q3, demo_truth):
     truth, plan = demo_truth
     est = _estimates(q3.table, truth, plan, Q3)
-    assert ((est["estimate"] - est["truth"]).abs() <= 0.05).mean() >= 0.90
+    error = est["estimate"] - est["truth"]
+    # Seed 0 of the bundled draw gives 0.92 (seeds 1-3: 0.97, 0.95, 0.95; benchmarks/painmap_truth.py).
+    assert (error.abs() <= 0.05).mean() >= 0.90, est.loc[error.abs() > 0.05, ["pain", "truth", "estimate"]]
+    assert abs(error.mean()) <= 0.02  # no systematic bias either way
 
 
 def test_planted_change_shows_in_the_trend(q3, demo_truth):

@@ -162,3 +162,14 @@ def test_bertopic_path_is_identical_across_processes(pipeline, config, tmp_path)
                               text=True, timeout=600) for _ in range(2)]
     assert all(o.returncode == 0 for o in outputs), outputs[0].stderr[-2000:]
     assert outputs[0].stdout == outputs[1].stdout
+
+
+@pytest.mark.parametrize("setting, n, size", [(None, 2000, 10), (None, 500, 8), (None, 40000, 60),
+                                              (0.003, 2149, 6), (0.003, 10000, 30), (0.001, 2000, 5), (12, 2000, 12)])
+def test_smallest_topic_is_a_count_a_share_or_the_size_rule(setting, n, size):
+    assert TopicModel(min_cluster_size=setting)._min_cluster_size(n) == size
+
+
+def test_a_share_above_one_is_refused():
+    with pytest.raises(ValueError, match="share"):
+        TopicModel(min_cluster_size=1.5)._min_cluster_size(100)

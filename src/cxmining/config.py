@@ -117,8 +117,10 @@ class Config:
         return yaml.safe_dump(thaw(self.raw), allow_unicode=True, sort_keys=False)
 
     def map_topic_settings(self) -> dict:
-        """``TopicModel`` settings of the pain maps: section ``topics`` with ``painmap.max_topics``."""
-        return {**self.topics.model_settings(), "max_topics": self.painmap.max_topics}
+        """``TopicModel`` settings of the pain maps: section ``topics`` with ``painmap.max_topics`` and
+        ``painmap.min_cluster_size``."""
+        return {**self.topics.model_settings(), "max_topics": self.painmap.max_topics,
+                "min_cluster_size": self.painmap.min_cluster_size}
 
     def section_fingerprint(self, *sections: str) -> str:
         """A short hash of some sections only (a cache that depends on them is not invalidated by others)."""

@@ -132,7 +132,19 @@ class PainMapConfig:
     rise_alpha: float           # family-wise level of the test for rises
     rise_correction: str        # statsmodels.stats.multitest.multipletests method
     evidence_weight: int = 2    # repeats of a unit's problem/need evidence lemmas in its topic document
-    max_topics: int = 100       # the map's topic model spans every group: a higher cap than topics.max_topics
+    max_topics: int = 200       # the map's topic model spans every group: a higher cap than topics.max_topics
+    min_cluster_size: int | float | None = None  # HDBSCAN's smallest topic (a share if < 1); None: from the size
+
+
+def _count_or_share(value):
+    """None, a count (int >= 1) or a share (float in (0, 1)), as scikit-learn's ``min_df``."""
+    if value is None:
+        return None
+    if isinstance(value, float) and 0 < value < 1:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ValueError(f"painmap.min_cluster_size: a count >= 1 or a share in (0, 1), got {value!r}")
 
 
 def build_painmap(p: dict) -> PainMapConfig:
@@ -150,7 +162,8 @@ def build_painmap(p: dict) -> PainMapConfig:
         default_measure=str(p["default_measure"]),
         identity=IdentityConfig(**{k: float(v) for k, v in p["identity"].items()}),
         rise_alpha=float(p["rises"]["alpha"]), rise_correction=str(p["rises"]["correction"]),
-        evidence_weight=int(p.get("evidence_weight", 2)), max_topics=int(p.get("max_topics", 100)),
+        evidence_weight=int(p.get("evidence_weight", 2)), max_topics=int(p.get("max_topics", 200)),
+        min_cluster_size=_count_or_share(p.get("min_cluster_size")),
     )
 
 

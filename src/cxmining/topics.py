@@ -48,6 +48,9 @@ class TopicModel:
         Upper bound on the number of topics (merged by c-TF-IDF similarity above it).
     min_bertopic : int
         Below this many documents, k-means with a silhouette-chosen k replaces UMAP + HDBSCAN.
+    min_cluster_size : int or float, optional
+        HDBSCAN's smallest topic: a number of documents, or a float in (0, 1) for a share of them
+        (as scikit-learn's ``min_df``), at least 5; by default ``n // 200`` clipped to 8..60.
     reduce_outliers : bool
     taxonomy : mapping of name -> seed lemmas, optional
         Topics whose keywords match an entry carry its name.
@@ -57,7 +60,7 @@ class TopicModel:
 
     def __init__(self, *, embedder: str = "navec", seed: int = 0, max_topics: int = 60, min_bertopic: int = 300,
                  reduce_outliers: bool = True, taxonomy: Mapping[str, Sequence[str]] | None = None,
-                 taxonomy_min_overlap: float = 0.25, top_n_words: int = 10):
+                 taxonomy_min_overlap: float = 0.25, top_n_words: int = 10, min_cluster_size: int | float | None = None):
         self.embedder = embedder
         self.seed = seed
         self.max_topics = max_topics
@@ -66,6 +69,7 @@ class TopicModel:
         self.taxonomy = taxonomy
         self.taxonomy_min_overlap = taxonomy_min_overlap
         self.top_n_words = top_n_words
+        self.min_cluster_size = min_cluster_size
 
     # ------------------------------------------------------------------ fitting
     def fit(self, docs: Sequence[str], texts: Sequence[str] | None = None, store=None, embed_on=None) -> "TopicModel":
@@ -112,6 +116,15 @@ class TopicModel:
         self.empty_ = int(len(docs) - n)
         return self
 
+    def _min_cluster_size(self, n: int) -> int:
+        size = self.min_cluster_size
+        if size is None:
+            return int(np.clip(n // 200, 8, 60))
+        if isinstance(size, float) and not 0 < size < 1:
+            raise ValueError(f"min_cluster_size: a float must be a share in (0, 1), got {size}")
+        # HDBSCAN runs with min_samples=5: a smaller topic could not form anyway.
+        return max(5, int(round(size * n)) if isinstance(size, float) else int(size))
+
     def _fit_bertopic(self, docs, vectors):
         import hdbscan
         import umap
@@ -122,7 +135,7 @@ class TopicModel:
         # Wider neighbourhoods (sqrt(n)/1.5) and min_samples=5 made assignments stabler across seeds
         # on the Kursk appeals (mean pairwise ARI 0.69 -> 0.76 at the same NMI).
         self.params_ = {"n_neighbors": int(np.clip(round(math.sqrt(n) / 1.5), 10, 50)),
-                        "min_cluster_size": int(np.clip(n // 200, 8, 60)), "min_samples": 5}
+                        "min_cluster_size": self._min_cluster_size(n), "min_samples": 5}
         reducer = umap.UMAP(n_neighbors=self.params_["n_neighbors"], n_components=5, min_dist=0.0, metric="cosine",
                             init="pca", random_state=self.seed, low_memory=True)
         clusterer = hdbscan.HDBSCAN(min_cluster_size=self.params_["min_cluster_size"],
