@@ -136,15 +136,16 @@ class PainMapConfig:
     min_cluster_size: int | float | None = None  # HDBSCAN's smallest topic (a share if < 1); None: from the size
 
 
-def _count_or_share(value):
-    """None, a count (int >= 1) or a share (float in (0, 1)), as scikit-learn's ``min_df``."""
+def count_or_share(value, name: str):
+    """None, a count (int >= 1) or a share (float in (0, 1)), as scikit-learn's ``min_df``; else a
+    ValueError naming the setting ``name``."""
     if value is None:
         return None
     if isinstance(value, float) and 0 < value < 1:
         return value
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
-    raise ValueError(f"painmap.min_cluster_size: a count >= 1 or a share in (0, 1), got {value!r}")
+    raise ValueError(f"{name}: a count >= 1 or a share in (0, 1), got {value!r}")
 
 
 def build_painmap(p: dict) -> PainMapConfig:
@@ -163,7 +164,7 @@ def build_painmap(p: dict) -> PainMapConfig:
         identity=IdentityConfig(**{k: float(v) for k, v in p["identity"].items()}),
         rise_alpha=float(p["rises"]["alpha"]), rise_correction=str(p["rises"]["correction"]),
         evidence_weight=int(p.get("evidence_weight", 2)), max_topics=int(p.get("max_topics", 200)),
-        min_cluster_size=_count_or_share(p.get("min_cluster_size")),
+        min_cluster_size=count_or_share(p.get("min_cluster_size"), "painmap.min_cluster_size"),
     )
 
 

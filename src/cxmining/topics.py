@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .embeddings import embed, make_embedder, uses_lemmas
+from .sections import count_or_share
 
 OUTLIER = -1
 NO_WORDS = "(нет содержательных слов)"
@@ -117,13 +118,11 @@ class TopicModel:
         return self
 
     def _min_cluster_size(self, n: int) -> int:
-        size = self.min_cluster_size
+        size = count_or_share(self.min_cluster_size, "min_cluster_size")  # the rule the configuration checks
         if size is None:
             return int(np.clip(n // 200, 8, 60))
-        if isinstance(size, float) and not 0 < size < 1:
-            raise ValueError(f"min_cluster_size: a float must be a share in (0, 1), got {size}")
         # HDBSCAN runs with min_samples=5: a smaller topic could not form anyway.
-        return max(5, int(round(size * n)) if isinstance(size, float) else int(size))
+        return max(5, int(round(size * n)) if isinstance(size, float) else size)
 
     def _fit_bertopic(self, docs, vectors):
         import hdbscan
