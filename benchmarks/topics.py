@@ -1,6 +1,6 @@
 """Topic-model quality and speed on the real Kursk appeals, beside three references, in one run.
 
-    .venv/bin/python benchmarks/topics.py [--embedder navec+lsa] [--scale 10000,40000]
+    .venv/bin/python benchmarks/topics.py [--embedder navec+lsa] [--config FILE] [--scale 10000,40000]
 
 Documents: the 2,000 appeals of ../shared/data/kursk_appeals_train.csv through the text pipeline
 (one document per appeal: its units' analysis texts), compared with the expert category (161
@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 KURSK = ROOT.parent / "shared" / "data" / "kursk_appeals_train.csv"
 
 
-def documents() -> pd.DataFrame:
+def documents(cfg=None) -> pd.DataFrame:
     from cxmining.config import load_config
     from cxmining.preprocess import preprocess_frame
 
     appeals = pd.read_csv(KURSK)
     records = pd.DataFrame({"response_id": appeals["id"].astype(str), "text": appeals["text"], "period": "-"})
-    units = preprocess_frame(records, load_config(), n_workers=2)
+    units = preprocess_frame(records, cfg or load_config(), n_workers=2)
     grouped = units.groupby("response_id", sort=False)
     docs = grouped["analysis_text"].agg(" ".join).reindex(records["response_id"]).fillna("")
     texts = grouped["text_masked"].agg(" ".join).reindex(records["response_id"]).fillna("")
@@ -62,6 +62,7 @@ def top_words(matrix, vocab, n=10):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--embedder", default=None)
+    ap.add_argument("--config", default=None, help="a configuration file (e.g. one with topics.guided: true)")
     ap.add_argument("--scale", default="10000,40000")
     ap.add_argument("--seeds", type=int, default=5)
     args = ap.parse_args()
@@ -73,11 +74,12 @@ def main() -> None:
     from cxmining.embeddings import NavecSIF
     from cxmining.topics import TopicModel, stability
 
-    cfg = load_config()
+    cfg = load_config(args.config)
     settings = {**cfg.topics.model_settings(), **({"embedder": args.embedder} if args.embedder else {})}
-    data = documents()
+    data = documents(cfg)
     docs, texts, truth = data["doc"].tolist(), data["text"].tolist(), data["category"].tolist()
-    print(f"Kursk appeals: {len(docs)} documents, {len(set(truth))} expert categories; embedder {settings['embedder']}")
+    print(f"Kursk appeals: {len(docs)} documents, {len(set(truth))} expert categories; embedder {settings['embedder']}"
+          f"{'; guided by the taxonomy' if settings.get('guided') else ''}")
     print(f"{'model':<22}{'topics':>7}{'outliers before → after':>24}{'NMI':>7}{'ARI':>7}{'NPMI':>8}{'div':>7}{'fit s':>8}")
 
     start = time.perf_counter()

@@ -114,6 +114,20 @@ def test_map_topic_size_is_a_count_or_a_share(tmp_path, value):
         load_config(tmp_path / "c.yaml")
 
 
+def test_guided_topics_are_off_by_default_and_switch_on_in_a_user_file(tmp_path):
+    assert load_config().topics.model_settings()["guided"] is False
+    (tmp_path / "c.yaml").write_text("topics:\n  guided: true\n", encoding="utf-8")
+    user = load_config(tmp_path / "c.yaml")
+    assert user.topics.model_settings()["guided"] is True and user.map_topic_settings()["guided"] is True
+
+
+@pytest.mark.parametrize("value", ["yes please", 1, "[true]"])
+def test_guided_is_true_or_false(tmp_path, value):
+    (tmp_path / "c.yaml").write_text(f"topics:\n  guided: {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="topics.guided"):
+        load_config(tmp_path / "c.yaml")
+
+
 def test_models_pickled_before_the_sections_module_still_find_their_classes():
     import cxmining.config as config
     import cxmining.sections as sections

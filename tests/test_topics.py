@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxmining.topics import TopicModel, agreement, npmi_coherence, stability, topic_diversity
+from cxmining.topics import OUTLIER, TopicModel, agreement, guide, npmi_coherence, stability, topic_diversity
 
 ROOT = Path(__file__).resolve().parents[1]
 KURSK = ROOT.parent / "shared" / "data" / "kursk_appeals_train.csv"
@@ -75,6 +75,53 @@ def test_taxonomy_names_topics(demo_model):
     assert all(label.startswith(name + ":") for name, label in zip(named["taxonomy"], named["label"]))
 
 
+@pytest.mark.parametrize("doc, entry", [("дорога яма асфальт колесо", 0), ("детский сад очередь место", 1),
+                                        ("запись сад ребенок", 1), ("автобус остановка расписание", OUTLIER),
+                                        ("автобус ходить редко", OUTLIER)])
+def test_guide_moves_a_document_towards_the_closest_entry_only(doc, entry):
+    from cxmining.embeddings import make_embedder
+
+    others = ["зарплата премия отпуск", "компьютер принтер картридж", "справка копия документ", "пандус лифт коляска"]
+    corpus = [doc, *SMALL, *others * 3]  # a corpus mean that leans to no entry
+    embedder = make_embedder("navec", seed=0).fit(corpus)
+    vectors = embedder.transform(corpus)
+    seeds_vectors = embedder.transform(["дорога яма асфальт ремонт", "детский сад очередь ребенок"])
+    before = vectors.copy()
+    seeds, moved = guide(vectors, seeds_vectors)
+    assert (vectors == before).all()  # the caller's vectors stay as they were
+    assert seeds[0] == entry
+    if entry == OUTLIER:  # closer to the corpus mean than to either entry: not moved
+        assert (moved[0] == vectors[0]).all()
+    else:
+        target = seeds_vectors[entry]
+        assert moved[0] @ target / np.linalg.norm(moved[0]) > vectors[0] @ target / np.linalg.norm(vectors[0])
+
+
+def test_guide_leaves_a_document_without_known_words_alone():
+    vectors = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    seeds, moved = guide(vectors, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    assert seeds.tolist() == [OUTLIER, 0, 1] and (moved[0] == 0).all()
+
+
+def test_guided_topics_follow_the_taxonomy(demo_model, demo_docs, config):
+    """Seeded documents gather in topics of their entry; without guidance they spread over others."""
+    settings = {**config.topics.model_settings(), "min_bertopic": 300, "guided": True}
+    docs, texts = demo_docs["analysis"].tolist(), demo_docs["text"].tolist()
+    guided = TopicModel(**settings, seed=0).fit(docs, texts)
+    names = list(settings["taxonomy"])
+    seeds, _ = guide(guided.embedder_.transform(docs),
+                     guided.embedder_.transform([" ".join(settings["taxonomy"][k]) for k in names]))
+    hit = seeds != OUTLIER
+    assert sum(guided.guided_.values()) == hit.sum() > len(docs) / 2
+    assert guided.guided_ == {name: int((seeds == i).sum()) for i, name in enumerate(names)}
+    assert f"guided by the taxonomy ({hit.sum()} of {len(docs)} documents seeded)" in guided.method_
+    assert agreement(guided.labels_[hit], seeds[hit])["nmi"] > 0.8
+    assert agreement(demo_model.labels_[hit], seeds[hit])["nmi"] < 0.7
+    assert demo_model.guided_ == {} and "guided" not in demo_model.method_
+    # Centroids come from the unmoved vectors: the training documents mostly get their own topic back.
+    assert (guided.transform(docs[:100]) == guided.labels_[:100]).mean() > 0.8
+
+
 def test_saved_model_reloads_and_assigns_the_same_topics(demo_model, demo_docs, config, tmp_path):
     from cxmining import io
 
@@ -131,6 +178,10 @@ def test_cli_fit_is_deterministic_and_assign_reuses_the_model(tmp_path, run_cli)
                   "--out", "assigned.csv")
     assert res.returncode == 0, res.stderr
     assert pd.read_csv(tmp_path / "assigned.csv")["topic"].tolist() == assignments["topic"].tolist()
+    assert "guided" not in first.stdout  # the configuration's default
+    guided = run_cli(*args, "--out", "run3", "--guided")
+    assert guided.returncode == 0, guided.stderr
+    assert "guided by the taxonomy (" in guided.stdout
 
 
 FIT_SCRIPT = """

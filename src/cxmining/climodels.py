@@ -111,6 +111,8 @@ def topics_fit(
     out: Path = typer.Option(..., "--out", help="Output directory: assignments.csv, topics.csv, model/."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="navec | lsa | navec+lsa | st:PATH (default: config)."),
     seed: int = typer.Option(0, "--seed"),
+    guided: Optional[bool] = typer.Option(None, "--guided/--no-guided",
+                                          help="Seed the topics with the taxonomy (default: config topics.guided)."),
     workers: int = typer.Option(1, "--workers", help="Worker processes for the text pipeline."),
     cache: Path = CacheOpt,
     config: Optional[Path] = ConfigOpt,
@@ -120,7 +122,8 @@ def topics_fit(
 
     cfg = load_config(config)
     table, docs, texts = _documents(input, text_column, cfg, workers)
-    settings = {**cfg.topics.model_settings(), **({"embedder": embedder} if embedder else {})}
+    settings = {**cfg.topics.model_settings(), **({"embedder": embedder} if embedder else {}),
+                **({"guided": guided} if guided is not None else {})}
     model = TopicModel(**settings, seed=seed).fit(docs, texts, store=store.EmbeddingStore(cache))
     labels = model.labels()
     io.write_csv(pd.DataFrame({"row": range(len(docs)), "topic": model.labels_,

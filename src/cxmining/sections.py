@@ -92,17 +92,23 @@ class TopicsConfig:
     min_bertopic: int
     taxonomy_min_overlap: float
     taxonomy: Mapping[str, tuple[str, ...]]
+    guided: bool = False
 
     def model_settings(self) -> dict:
         """Keyword settings for ``topics.TopicModel``."""
         return {"embedder": self.embedder, "max_topics": self.max_topics, "min_bertopic": self.min_bertopic,
-                "taxonomy": dict(self.taxonomy), "taxonomy_min_overlap": self.taxonomy_min_overlap}
+                "taxonomy": dict(self.taxonomy), "taxonomy_min_overlap": self.taxonomy_min_overlap,
+                "guided": self.guided}
 
 
 def build_topics(t: dict) -> TopicsConfig:
     taxonomy = {str(k): tuple(normalize_label(w) for w in v) for k, v in (t.get("taxonomy") or {}).items()}
+    guided = t.get("guided", False)
+    if not isinstance(guided, bool):
+        raise ValueError(f"topics.guided: {guided!r} is neither true nor false")
     return TopicsConfig(embedder=str(t["embedder"]), max_topics=int(t["max_topics"]), min_bertopic=int(t["min_bertopic"]),
-                        taxonomy_min_overlap=float(t["taxonomy_min_overlap"]), taxonomy=MappingProxyType(taxonomy))
+                        taxonomy_min_overlap=float(t["taxonomy_min_overlap"]), taxonomy=MappingProxyType(taxonomy),
+                        guided=guided)
 
 
 @dataclass(frozen=True)

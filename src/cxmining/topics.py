@@ -11,7 +11,7 @@ and, for quotes and the sentence-transformers back-end, masked texts; it
    from a random vector and differs between processes even with a seed — ``random_state=seed``) and HDBSCAN
    (``min_cluster_size`` from the corpus size), merged down to ``max_topics``; for a smaller
    corpus, k-means on the embeddings with k chosen by the silhouette criterion (``method_`` says
-   which);
+   which); with ``guided``, the taxonomy seeds it first (:func:`guide`);
 4. builds c-TF-IDF over lemmas and bigrams with ``language="multilingual"`` (BERTopic's default
    ``english`` deletes every non-ASCII character first: Russian words would vanish);
 5. reassigns outliers to the nearest topic by embedding (share before and after in
@@ -35,6 +35,8 @@ from .sections import count_or_share
 
 OUTLIER = -1
 NO_WORDS = "(нет содержательных слов)"
+# BERTopic's guided topic modelling moves a seeded document a quarter of the way to its seed.
+GUIDE_WEIGHT = 0.25
 
 
 class TopicModel:
@@ -57,11 +59,16 @@ class TopicModel:
         Topics whose keywords match an entry carry its name.
     taxonomy_min_overlap : float
         Share of a topic's keyword weight that must fall on an entry's lemmas.
+    guided : bool
+        Seed the clustering with the taxonomy (:func:`guide`): documents closer to an entry than
+        to the corpus mean move towards it, and UMAP gets the entries as partial labels.
+        Centroids, outlier reduction and new documents use the unmoved vectors.
     """
 
     def __init__(self, *, embedder: str = "navec", seed: int = 0, max_topics: int = 60, min_bertopic: int = 300,
                  reduce_outliers: bool = True, taxonomy: Mapping[str, Sequence[str]] | None = None,
-                 taxonomy_min_overlap: float = 0.25, top_n_words: int = 10, min_cluster_size: int | float | None = None):
+                 taxonomy_min_overlap: float = 0.25, top_n_words: int = 10, min_cluster_size: int | float | None = None,
+                 guided: bool = False):
         self.embedder = embedder
         self.seed = seed
         self.max_topics = max_topics
@@ -71,6 +78,7 @@ class TopicModel:
         self.taxonomy_min_overlap = taxonomy_min_overlap
         self.top_n_words = top_n_words
         self.min_cluster_size = min_cluster_size
+        self.guided = guided
 
     # ------------------------------------------------------------------ fitting
     def fit(self, docs: Sequence[str], texts: Sequence[str] | None = None, store=None, embed_on=None) -> "TopicModel":
@@ -90,15 +98,24 @@ class TopicModel:
         self.embedder_.fit(inputs)
         vectors = embed(self.embedder_, inputs, store, transform=embed_on(self.embedder_) if embed_on else None)
         n = len(d_sorted)
+        seeds, cluster_on = None, vectors
+        if self.guided and self.taxonomy and n:
+            names = list(self.taxonomy)
+            seeds, cluster_on = guide(vectors, self.embedder_.transform([" ".join(self.taxonomy[k]) for k in names]))
+            self.guided_ = {name: int((seeds == i).sum()) for i, name in enumerate(names)}
+        else:
+            self.guided_ = {}
         if n >= self.min_bertopic:
-            topics, self.bertopic_ = self._fit_bertopic(d_sorted, vectors)
+            topics, self.bertopic_ = self._fit_bertopic(d_sorted, cluster_on, seeds)
             self.method_ = (f"BERTopic: UMAP(n_neighbors={self.params_['n_neighbors']}) + "
                             f"HDBSCAN(min_cluster_size={self.params_['min_cluster_size']})")
         else:
-            topics = self._fit_kmeans(vectors)
+            topics = self._fit_kmeans(cluster_on)
             self.bertopic_ = None
             self.method_ = (f"k-means, k={self.params_['k']} chosen by silhouette "
                             f"(corpus of {n} < {self.min_bertopic} documents: too small for HDBSCAN)")
+        if self.guided_:
+            self.method_ += f"; guided by the taxonomy ({sum(self.guided_.values())} of {n} documents seeded)"
         topics = np.asarray(topics)
         self.outliers_before_ = float(np.mean(topics == OUTLIER)) if n else 0.0  # among documents with words
         self.centroids_ = self._centroids(vectors, topics)
@@ -124,7 +141,7 @@ class TopicModel:
         # HDBSCAN runs with min_samples=5: a smaller topic could not form anyway.
         return max(5, int(round(size * n)) if isinstance(size, float) else size)
 
-    def _fit_bertopic(self, docs, vectors):
+    def _fit_bertopic(self, docs, vectors, seeds=None):
         import hdbscan
         import umap
         from bertopic import BERTopic
@@ -143,7 +160,8 @@ class TopicModel:
         model = BERTopic(language="multilingual", umap_model=reducer, hdbscan_model=clusterer,
                          vectorizer_model=self._vectorizer(n), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                          nr_topics=self.max_topics, top_n_words=self.top_n_words, calculate_probabilities=False)
-        topics, _ = model.fit_transform(docs, embeddings=vectors)
+        # Seeds are partial labels for UMAP (-1: none), as in BERTopic's guided mode; HDBSCAN ignores them.
+        topics, _ = model.fit_transform(docs, embeddings=vectors, y=seeds)
         return list(topics), model
 
     def _vectorizer(self, n):
@@ -251,6 +269,38 @@ class TopicModel:
         state = dict(self.__dict__)
         state.pop("bertopic_", None)  # saved separately in BERTopic's own format (io.save_topic_model)
         return state
+
+
+def guide(vectors: np.ndarray, seed_vectors: np.ndarray, weight: float = GUIDE_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """Seed documents with taxonomy entries, as BERTopic's guided topic modelling does.
+
+    A document goes to the entry it is most similar to (cosine), unless the mean of all documents
+    is more similar still; a seeded document moves ``weight`` of the way to its entry.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n, d)
+        Document embeddings (not modified).
+    seed_vectors : ndarray of shape (k, d)
+        One embedding per taxonomy entry (its seed lemmas as a document).
+    weight : float
+
+    Returns
+    -------
+    seeds : ndarray of int, shape (n,)
+        Entry index per document, ``-1`` for none.
+    moved : ndarray of shape (n, d)
+    """
+    candidates = np.vstack([seed_vectors, vectors.mean(axis=0, keepdims=True)])
+    candidates = candidates / np.maximum(np.linalg.norm(candidates, axis=1, keepdims=True), 1e-12)
+    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    seeds = np.argmax((vectors / norms) @ candidates.T, axis=1)
+    seeds[seeds == len(seed_vectors)] = OUTLIER
+    seeds[norms[:, 0] <= 1e-12] = OUTLIER  # no known word: similar to nothing, argmax would say entry 0
+    moved = vectors.copy()
+    hit = seeds != OUTLIER
+    moved[hit] = (1 - weight) * vectors[hit] + weight * seed_vectors[seeds[hit]]
+    return seeds, moved
 
 
 def _label(keywords, taxonomy: str | None) -> str:
