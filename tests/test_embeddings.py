@@ -40,6 +40,22 @@ def test_make_embedder(spec, kind):
     assert isinstance(make_embedder(spec), kind)
 
 
+@pytest.mark.parametrize("spec", ["navec", "lsa", "navec+lsa"])
+def test_a_stored_back_end_gives_the_same_vectors_and_cache_key(spec):
+    import json
+
+    from cxmining.embeddings import embedder_from_state, embedder_state
+
+    docs = ["дорога яма асфальт", "яма дорога колесо", "детский сад очередь", "сад место ребенок",
+            "автобус остановка", "редкий опечатка"] * 4 + ["слово однажды"]
+    fitted = make_embedder(spec, seed=0).fit(docs)
+    meta, arrays = embedder_state(fitted)
+    rebuilt = embedder_from_state(json.loads(json.dumps(meta)), arrays)  # through JSON, as on disk
+    assert np.array_equal(rebuilt.transform(docs), fitted.transform(docs))
+    assert np.array_equal(rebuilt.transform(["яма новый"]), fitted.transform(["яма новый"]))
+    assert rebuilt.cache_key() == fitted.cache_key()
+
+
 def test_make_embedder_rejects_unknown():
     with pytest.raises(ValueError, match="unknown embedder 'bert'"):
         make_embedder("bert")

@@ -123,13 +123,50 @@ def test_guided_topics_follow_the_taxonomy(demo_model, demo_docs, config):
 
 
 def test_saved_model_reloads_and_assigns_the_same_topics(demo_model, demo_docs, config, tmp_path):
+    from bertopic import BERTopic
+
     from cxmining import io
 
-    io.save_model(demo_model, tmp_path / "model.joblib", config)
-    loaded, _ = io.load_model(tmp_path / "model.joblib")
+    saved = io.save_topic_model(demo_model, tmp_path / "model", config)
+    names = sorted(p.name for p in saved.iterdir())
+    assert names == ["bertopic", "config.yaml", "topic_model.json", "topic_model.safetensors"]
+    assert not [p for p in saved.rglob("*") if p.suffix in {".joblib", ".pkl", ".pickle"}]  # nothing runs code on load
+    loaded, fingerprint = io.load_topic_model(saved)
+    assert fingerprint == config.fingerprint
+    docs = demo_docs["analysis"].tolist()
+    assert loaded.transform(docs).tolist() == demo_model.transform(docs).tolist()
+    assert loaded.transform(docs[:50], strict=True).tolist() == demo_model.transform(docs[:50], strict=True).tolist()
+    assert (demo_model.transform(docs[:50]) == demo_model.labels_[:50]).mean() > 0.8
+    assert loaded.labels() == demo_model.labels() and loaded.labels_.tolist() == demo_model.labels_.tolist()
+    assert loaded.embedder_.cache_key() == demo_model.embedder_.cache_key()  # the embedding store is reused
+    assert loaded.topic_info_["representative"].tolist() == demo_model.topic_info_["representative"].tolist()
+    assert (loaded.method_, loaded.outliers_before_) == (demo_model.method_, demo_model.outliers_before_)
+    # BERTopic's own directory format, for BERTopic's tools.
+    assert len(BERTopic.load(str(saved / "bertopic")).get_topic_info()) >= len(demo_model.topic_info_)
+    # Saving again replaces the directory whole.
+    (saved / "stale.txt").write_text("x", encoding="utf-8")
+    io.save_topic_model(loaded, saved, config)
+    assert not (saved / "stale.txt").exists() and not (saved / "bertopic").exists()  # a reloaded model has no BERTopic
+
+
+def test_a_damaged_or_missing_topic_model_is_a_clear_error(demo_model, config, tmp_path):
+    from cxmining import io
+
+    with pytest.raises(io.InputError, match="topic_model.json, topic_model.safetensors missing.*topics fit"):
+        io.load_topic_model(tmp_path)
+    saved = io.save_topic_model(demo_model, tmp_path / "model", config)
+    (saved / "topic_model.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(io.InputError, match=r"model: unreadable topic model .*fit it again"):
+        io.load_topic_model(saved)
+
+
+def test_a_model_file_of_the_earlier_version_still_loads(demo_model, demo_docs, config, tmp_path):
+    from cxmining import io
+
+    io.save_model(demo_model, tmp_path / "model" / "model.joblib", config)  # what `topics fit` wrote before
+    loaded, _ = io.load_topic_model(tmp_path / "model")
     docs = demo_docs["analysis"].tolist()[:50]
     assert loaded.transform(docs).tolist() == demo_model.transform(docs).tolist()
-    assert (demo_model.transform(docs) == demo_model.labels_[:50]).mean() > 0.8
 
 
 @pytest.mark.skipif(not KURSK.exists(), reason="needs ../shared/data/kursk_appeals_train.csv")
@@ -151,6 +188,8 @@ def test_sentence_transformer_backend_in_a_topic_model(tmp_path, monkeypatch):
     path = build_tiny_sentence_transformer(tmp_path)
     model = TopicModel(embedder=f"st:{path}", seed=0).fit(SMALL, texts=SMALL)
     assert len(model.labels_) == len(SMALL) and model.transform(SMALL[:3]).shape == (3,)
+    reloaded = TopicModel.from_state(*model.to_state())  # stored as its path: the model stays where it is
+    assert reloaded.transform(SMALL, texts=SMALL).tolist() == model.transform(SMALL, texts=SMALL).tolist()
 
 
 def test_metrics():
@@ -170,6 +209,7 @@ def test_cli_fit_is_deterministic_and_assign_reuses_the_model(tmp_path, run_cli)
     assert run_cli(*args, "--out", "run2").returncode == 0
     one = (tmp_path / "run1/assignments.csv").read_bytes()
     assert one == (tmp_path / "run2/assignments.csv").read_bytes()
+    assert (tmp_path / "run1/model/topic_model.safetensors").is_file()
     assignments = pd.read_csv(tmp_path / "run1/assignments.csv")
     assert assignments["row"].tolist() == list(range(len(SMALL)))
     topics = pd.read_csv(tmp_path / "run1/topics.csv")

@@ -130,7 +130,7 @@ def topics_fit(
                                "label": [labels[t] for t in model.labels_]}), out / "assignments.csv")
     info = model.topic_info_.assign(representative=[" | ".join(r) for r in model.topic_info_["representative"]])
     io.write_csv(info, out / "topics.csv")
-    io.save_model(model, out / "model" / "model.joblib", cfg)
+    io.save_topic_model(model, out / "model", cfg)
     typer.echo(f"{out}: {len(docs)} rows, {len(info)} topics; {model.method_}; outliers "
                f"{model.outliers_before_:.1%} -> {model.outliers_after_:.1%}")
 
@@ -147,7 +147,7 @@ def topics_assign(
 ) -> None:
     """Assign new answers to the topics of a fitted model (nearest topic centroid)."""
     cfg = load_config(config)
-    fitted, _ = io.load_model(model / "model.joblib" if model.is_dir() else model)
+    fitted, _ = io.load_topic_model(model)
     _, docs, texts = _documents(input, text_column, cfg, workers)
     topics = fitted.transform(docs, texts, store=store.EmbeddingStore(cache))
     labels = fitted.labels()

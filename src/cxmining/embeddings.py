@@ -118,20 +118,24 @@ class LSA:
 
     def fit(self, docs: Sequence[str], y=None) -> "LSA":
         from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.vectorizer_ = TfidfVectorizer(token_pattern=r"[^\s]+", ngram_range=(1, self.ngram_max),
-                                           min_df=min(self.min_df, max(1, len(docs) // 10)), sublinear_tf=True)
+        self.vectorizer_ = self._tfidf(min(self.min_df, max(1, len(docs) // 10)))
         matrix = self.vectorizer_.fit_transform(docs)
         k = max(1, min(self.n_components, matrix.shape[1] - 1, len(docs) - 1))
         self.svd_ = TruncatedSVD(k, random_state=self.seed, algorithm="arpack" if k < 50 else "randomized").fit(matrix)
         return self
 
+    def _tfidf(self, min_df: int):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        return TfidfVectorizer(token_pattern=r"[^\s]+", ngram_range=(1, self.ngram_max), min_df=min_df, sublinear_tf=True)
+
     def transform(self, docs: Sequence[str]) -> np.ndarray:
         return _normalise(self.svd_.transform(self.vectorizer_.transform(docs)))
 
     def cache_key(self) -> str:
-        return f"lsa-{_digest(self.n_components, self.ngram_max, self.min_df, self.seed, sorted(self.vectorizer_.vocabulary_.items()), self.svd_.components_.tobytes())}"
+        vocabulary = sorted((k, int(v)) for k, v in self.vectorizer_.vocabulary_.items())  # int: the same after a reload
+        return f"lsa-{_digest(self.n_components, self.ngram_max, self.min_df, self.seed, vocabulary, self.svd_.components_.tobytes())}"
 
 
 class Concat:
@@ -193,6 +197,61 @@ class SentenceTransformerEmbedder:
     def __setstate__(self, state):
         self.__init__(**state)
         self.fit()
+
+
+def embedder_state(embedder) -> tuple[dict, dict[str, np.ndarray]]:
+    """A fitted back-end as JSON-able settings and named arrays, for a model file without pickles.
+
+    :func:`embedder_from_state` rebuilds it; the rebuilt back-end gives the same vectors and the
+    same ``cache_key``. An ``st:`` back-end is stored as its path: the model stays where it is.
+    """
+    if isinstance(embedder, Concat):
+        metas, arrays = [], {}
+        for i, part in enumerate(embedder.parts_):
+            meta, part_arrays = embedder_state(part)
+            metas.append(meta)
+            arrays.update({f"{i}.{name}": value for name, value in part_arrays.items()})
+        return {"kind": "concat", "parts": metas}, arrays
+    if isinstance(embedder, NavecSIF):
+        return ({"kind": "navec", "a": embedder.a, "remove_pc": embedder.remove_pc, "navec_path": embedder.navec_path,
+                 "frequency": embedder.frequency_}, {"pc": embedder.pc_} if embedder.pc_ is not None else {})
+    if isinstance(embedder, LSA):
+        vectorizer = embedder.vectorizer_
+        return ({"kind": "lsa", "n_components": embedder.n_components, "ngram_max": embedder.ngram_max,
+                 "min_df": embedder.min_df, "seed": embedder.seed, "fitted_min_df": vectorizer.min_df,
+                 "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()}},
+                {"idf": vectorizer.idf_, "components": embedder.svd_.components_})
+    if isinstance(embedder, SentenceTransformerEmbedder):
+        return {"kind": "st", "model": embedder.model, "batch_size": embedder.batch_size}, {}
+    raise TypeError(f"no stored form for {type(embedder).__name__}")
+
+
+def embedder_from_state(meta: dict, arrays: dict[str, np.ndarray]):
+    """The back-end that :func:`embedder_state` described, fitted."""
+    kind = meta["kind"]
+    if kind == "concat":
+        parts = [embedder_from_state(part, {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{i}.")})
+                 for i, part in enumerate(meta["parts"])]
+        built = Concat(parts=parts)
+        built.parts_ = parts
+        return built
+    if kind == "navec":
+        built = NavecSIF(a=meta["a"], remove_pc=meta["remove_pc"], navec_path=meta["navec_path"])
+        built.frequency_, built.pc_ = dict(meta["frequency"]), arrays.get("pc")
+        return built
+    if kind == "lsa":
+        from sklearn.decomposition import TruncatedSVD
+
+        built = LSA(n_components=meta["n_components"], ngram_max=meta["ngram_max"], min_df=meta["min_df"], seed=meta["seed"])
+        built.vectorizer_ = built._tfidf(meta["fitted_min_df"])
+        built.vectorizer_.vocabulary_ = dict(meta["vocabulary"])
+        built.vectorizer_.idf_ = arrays["idf"]
+        built.svd_ = TruncatedSVD(len(arrays["components"]), random_state=built.seed)
+        built.svd_.components_ = arrays["components"]
+        return built
+    if kind == "st":
+        return SentenceTransformerEmbedder(model=meta["model"], batch_size=meta["batch_size"]).fit()
+    raise ValueError(f"unknown embedder kind {kind!r}")
 
 
 def make_embedder(spec: str, seed: int = 0):

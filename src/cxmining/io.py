@@ -175,9 +175,7 @@ def atomic_path(path: str | Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; the result should look like any written file
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; the result should look like any written file
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -314,6 +312,73 @@ def load_model(path: str | Path):
         return blob["model"], blob["config"]
     except Exception as exc:  # noqa: BLE001 - one clear line for any unreadable model
         raise InputError(f"{path}: not a cxmining model ({type(exc).__name__}: {exc})") from None
+
+
+TOPIC_MODEL_META, TOPIC_MODEL_ARRAYS = "topic_model.json", "topic_model.safetensors"
+
+
+def save_topic_model(model, directory: str | Path, config: Config) -> Path:
+    """Write a fitted ``TopicModel`` as a directory without pickles, replacing it atomically.
+
+    ``topic_model.json`` (settings, embedder vocabulary, topics, the configuration fingerprint),
+    ``topic_model.safetensors`` (centroids, training assignments, embedder matrices),
+    ``config.yaml`` (the configuration it ran with) and, after a BERTopic fit, ``bertopic/`` in
+    BERTopic's own safetensors format (``BERTopic.load`` reads it, for BERTopic's own tools).
+    """
+    import json
+    import shutil
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        meta, arrays = model.to_state()
+        meta["config"] = config.fingerprint
+        (tmp / TOPIC_MODEL_META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp / TOPIC_MODEL_ARRAYS))
+        (tmp / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+        if getattr(model, "bertopic_", None) is not None:
+            model.bertopic_.save(tmp / "bertopic", serialization="safetensors", save_ctfidf=True,
+                                 save_embedding_model=False)
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700; the result should look like any directory
+        swap_dir(tmp, directory)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return directory
+
+
+def load_topic_model(directory: str | Path):
+    """Load a model saved by :func:`save_topic_model`; returns ``(model, config_fingerprint)``.
+    A ``model.joblib`` of an earlier version (a pickle: load only files you trust) still loads."""
+    import json
+
+    from safetensors.numpy import load_file
+
+    from .topics import TopicModel
+
+    directory = Path(directory)
+    legacy = directory if directory.is_file() else directory / "model.joblib"
+    if legacy.is_file() and not (directory / TOPIC_MODEL_META).exists():
+        return load_model(legacy)
+    missing = [name for name in (TOPIC_MODEL_META, TOPIC_MODEL_ARRAYS) if not (directory / name).is_file()]
+    if missing:
+        raise InputError(f"{directory}: not a topic model ({', '.join(missing)} missing); "
+                         f"fit one with `cxmining topics fit`")
+    try:
+        meta = json.loads((directory / TOPIC_MODEL_META).read_text(encoding="utf-8"))
+        return TopicModel.from_state(meta, load_file(str(directory / TOPIC_MODEL_ARRAYS))), meta.get("config")
+    except Exception as exc:  # noqa: BLE001 - one clear line for any damaged model
+        raise InputError(f"{directory}: unreadable topic model ({type(exc).__name__}: {exc}); "
+                         f"fit it again with `cxmining topics fit`") from None
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def _model_file(path: str | Path) -> Path:

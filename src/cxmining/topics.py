@@ -30,13 +30,16 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .embeddings import embed, make_embedder, uses_lemmas
+from .embeddings import embed, embedder_from_state, embedder_state, make_embedder, uses_lemmas
 from .sections import count_or_share
 
 OUTLIER = -1
 NO_WORDS = "(нет содержательных слов)"
 # BERTopic's guided topic modelling moves a seeded document a quarter of the way to its seed.
 GUIDE_WEIGHT = 0.25
+SETTINGS = ("embedder", "seed", "max_topics", "min_bertopic", "reduce_outliers", "taxonomy", "taxonomy_min_overlap",
+            "top_n_words", "min_cluster_size", "guided")
+INFO_COLUMNS = ["topic", "label", "taxonomy", "size", "keywords", "representative"]
 
 
 class TopicModel:
@@ -223,7 +226,7 @@ class TopicModel:
             name = self._taxonomy_name(keywords)
             rows.append({"topic": int(t), "label": _label(keywords, name), "taxonomy": name, "size": len(members),
                          "keywords": ", ".join(w for w, _ in keywords), "representative": [texts[i] for i in closest]})
-        info = pd.DataFrame(rows, columns=["topic", "label", "taxonomy", "size", "keywords", "representative"])
+        info = pd.DataFrame(rows, columns=INFO_COLUMNS)
         return info.sort_values(["size", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
     def _taxonomy_name(self, keywords) -> str | None:
@@ -269,6 +272,40 @@ class TopicModel:
         state = dict(self.__dict__)
         state.pop("bertopic_", None)  # saved separately in BERTopic's own format (io.save_topic_model)
         return state
+
+    # ------------------------------------------------------------------ stored form
+    def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The fitted model as JSON-able metadata and named arrays (``io.save_topic_model`` writes
+        them as JSON and safetensors: no pickle, so loading a model file cannot run code)."""
+        embedder_meta, embedder_arrays = embedder_state(self.embedder_)
+        ids = sorted(self.centroids_)
+        info = self.topic_info_.astype(object).where(self.topic_info_.notna(), None)
+        meta = {"settings": {k: getattr(self, k) for k in SETTINGS}, "embedder": embedder_meta,
+                "method": self.method_, "params": {k: v.item() if hasattr(v, "item") else v for k, v in self.params_.items()},
+                "outliers_before": self.outliers_before_, "outliers_after": self.outliers_after_, "empty": self.empty_,
+                "guided": self.guided_, "radius": {str(t): r for t, r in self.radius_.items()},
+                "topic_info": info.to_dict("records")}
+        centroids = np.vstack([self.centroids_[t] for t in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
+        arrays = {"labels": self.labels_.astype(np.int64), "centroid_topics": np.asarray(ids, dtype=np.int64),
+                  "centroids": centroids, **{f"embedder.{k}": v for k, v in embedder_arrays.items()}}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "TopicModel":
+        """The fitted model that :meth:`to_state` described (``bertopic_`` is not rebuilt: new
+        documents go to the nearest centroid, which needs only the embedder and the centroids)."""
+        model = cls(**meta["settings"])
+        model.embedder_ = embedder_from_state(
+            meta["embedder"], {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("embedder.")})
+        model.bertopic_ = None
+        model.method_, model.params_ = meta["method"], dict(meta["params"])
+        model.outliers_before_, model.outliers_after_, model.empty_ = meta["outliers_before"], meta["outliers_after"], meta["empty"]
+        model.guided_ = dict(meta["guided"])
+        model.centroids_ = {int(t): row for t, row in zip(arrays["centroid_topics"], arrays["centroids"])}
+        model.radius_ = {int(t): float(r) for t, r in meta["radius"].items()}
+        model.topic_info_ = pd.DataFrame(meta["topic_info"], columns=INFO_COLUMNS)
+        model.labels_ = arrays["labels"].astype(int)
+        return model
 
 
 def guide(vectors: np.ndarray, seed_vectors: np.ndarray, weight: float = GUIDE_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
