@@ -96,11 +96,11 @@ def test_a_failing_notebook_is_reported_not_raised(batch, tmp_path):
     assert f'href="{batch.pages[0].html}"' in index and "не сформирован: RuntimeError" in index
 
 
-@pytest.mark.parametrize("name, params", [
-    ("explore_feedback.ipynb", {"search": "автобус"}),
-    ("topic_model_lab.ipynb", {"embedders": ["navec"], "seeds": [0]}),
+@pytest.mark.parametrize("name, params, expect", [
+    ("explore_feedback.ipynb", {"search": "автобус"}, None),
+    ("topic_model_lab.ipynb", {"embedders": ["navec"], "seeds": [0], "guided": [False, True]}, "guided by the taxonomy"),
 ])
-def test_analyst_notebooks_run(name, params, demo_processed, tmp_path):
+def test_analyst_notebooks_run(name, params, expect, demo_processed, tmp_path):
     import papermill
 
     papermill.execute_notebook(str(NOTEBOOKS / name), str(tmp_path / name), kernel_name="python3", cwd=str(NOTEBOOKS),
@@ -108,6 +108,8 @@ def test_analyst_notebooks_run(name, params, demo_processed, tmp_path):
                                progress_bar=False)
     nb = nbformat.read(tmp_path / name, as_version=4)
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    if expect:  # the lab's table compares the settings it was given
+        assert expect in json.dumps([c.get("outputs") for c in nb.cells if c.cell_type == "code"], ensure_ascii=False)
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
