@@ -163,10 +163,17 @@ def test_a_damaged_or_missing_topic_model_is_a_clear_error(demo_model, config, t
 def test_a_model_file_of_the_earlier_version_still_loads(demo_model, demo_docs, config, tmp_path):
     from cxmining import io
 
-    io.save_model(demo_model, tmp_path / "model" / "model.joblib", config)  # what `topics fit` wrote before
+    import copy
+
+    old = copy.copy(demo_model)
+    del old.guided, old.guided_  # settings that earlier versions did not have
+    io.save_model(old, tmp_path / "model" / "model.joblib", config)  # what `topics fit` wrote before
     loaded, _ = io.load_topic_model(tmp_path / "model")
     docs = demo_docs["analysis"].tolist()[:50]
     assert loaded.transform(docs).tolist() == demo_model.transform(docs).tolist()
+    # ... and it converts to the directory without pickles.
+    converted, _ = io.load_topic_model(io.save_topic_model(loaded, tmp_path / "converted", config))
+    assert converted.transform(docs).tolist() == demo_model.transform(docs).tolist() and converted.guided is False
 
 
 @pytest.mark.skipif(not KURSK.exists(), reason="needs ../shared/data/kursk_appeals_train.csv")

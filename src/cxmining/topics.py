@@ -280,10 +280,14 @@ class TopicModel:
         embedder_meta, embedder_arrays = embedder_state(self.embedder_)
         ids = sorted(self.centroids_)
         info = self.topic_info_.astype(object).where(self.topic_info_.notna(), None)
-        meta = {"settings": {k: getattr(self, k) for k in SETTINGS}, "embedder": embedder_meta,
+        # getattr with a default: a model pickled by an earlier version lacks the newer settings.
+        settings = {k: getattr(self, k, None) for k in SETTINGS}
+        settings["guided"] = bool(settings["guided"])
+        settings["taxonomy"] = {k: list(v) for k, v in settings["taxonomy"].items()} if settings["taxonomy"] else None
+        meta = {"settings": settings, "embedder": embedder_meta,
                 "method": self.method_, "params": {k: v.item() if hasattr(v, "item") else v for k, v in self.params_.items()},
                 "outliers_before": self.outliers_before_, "outliers_after": self.outliers_after_, "empty": self.empty_,
-                "guided": self.guided_, "radius": {str(t): r for t, r in self.radius_.items()},
+                "guided": getattr(self, "guided_", {}), "radius": {str(t): r for t, r in self.radius_.items()},
                 "topic_info": info.to_dict("records")}
         centroids = np.vstack([self.centroids_[t] for t in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
         arrays = {"labels": self.labels_.astype(np.int64), "centroid_topics": np.asarray(ids, dtype=np.int64),
