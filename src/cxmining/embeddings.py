@@ -226,12 +226,16 @@ def embedder_state(embedder) -> tuple[dict, dict[str, np.ndarray]]:
     raise TypeError(f"no stored form for {type(embedder).__name__}")
 
 
+def arrays_under(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The arrays named ``prefix.NAME``, as ``NAME`` (stored forms nest their parts' arrays so)."""
+    return {k[len(prefix) + 1:]: v for k, v in arrays.items() if k.startswith(prefix + ".")}
+
+
 def embedder_from_state(meta: dict, arrays: dict[str, np.ndarray]):
     """The back-end that :func:`embedder_state` described, fitted."""
     kind = meta["kind"]
     if kind == "concat":
-        parts = [embedder_from_state(part, {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{i}.")})
-                 for i, part in enumerate(meta["parts"])]
+        parts = [embedder_from_state(part, arrays_under(arrays, str(i))) for i, part in enumerate(meta["parts"])]
         built = Concat(parts=parts)
         built.parts_ = parts
         return built

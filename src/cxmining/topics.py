@@ -30,7 +30,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .embeddings import embed, embedder_from_state, embedder_state, make_embedder, uses_lemmas
+from .embeddings import arrays_under, embed, embedder_from_state, embedder_state, make_embedder, uses_lemmas
 from .sections import count_or_share
 
 OUTLIER = -1
@@ -299,8 +299,7 @@ class TopicModel:
         """The fitted model that :meth:`to_state` described (``bertopic_`` is not rebuilt: new
         documents go to the nearest centroid, which needs only the embedder and the centroids)."""
         model = cls(**meta["settings"])
-        model.embedder_ = embedder_from_state(
-            meta["embedder"], {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("embedder.")})
+        model.embedder_ = embedder_from_state(meta["embedder"], arrays_under(arrays, "embedder"))
         model.bertopic_ = None
         model.method_, model.params_ = meta["method"], dict(meta["params"])
         model.outliers_before_, model.outliers_after_, model.empty_ = meta["outliers_before"], meta["outliers_after"], meta["empty"]
